@@ -18,7 +18,6 @@ from typing import Any, Literal
 
 import yaml
 from markdown_it import MarkdownIt
-
 from migfix.indexer.errors import PlaybookError
 
 Risk = Literal["safe", "caution", "destructive"]
@@ -244,9 +243,11 @@ def _split_sections(body: str, offset: int) -> tuple[Section, ...]:
     sections = []
     for n, (start, title) in enumerate(heads):
         end = heads[n + 1][0] if n + 1 < len(heads) else len(lines)
-        text = "\n".join(lines[start + 1 : end]).strip("\n")
+        text = "\n".join(lines[start + 1 : end]).rstrip()
         fences = tuple(
-            tok.content for tok in tokens if tok.type == "fence" and tok.map and start < tok.map[0] < end
+            tok.content
+            for tok in tokens
+            if tok.type == "fence" and tok.map and start < tok.map[0] < end
         )
         sections.append(Section(title, text, start + 1 + offset, fences))
     return tuple(sections)
@@ -261,7 +262,6 @@ def _parse_routes(fix: Section) -> tuple[Route, ...]:
     route_line = fix.line
     steps: list[FixStep] = []
     confirmed: tuple[str, ...] = ()
-    lines = fix.text.split("\n")
 
     def close() -> None:
         if steps or title is not None:
@@ -273,7 +273,8 @@ def _parse_routes(fix: Section) -> tuple[Route, ...]:
         tok = tokens[i]
         if tok.type == "heading_open" and tok.tag == "h3" and tok.map:
             close()
-            title, route_line, steps, confirmed = tokens[i + 1].content.strip(), base + tok.map[0], [], ()
+            title, route_line = tokens[i + 1].content.strip(), base + tok.map[0]
+            steps, confirmed = [], ()
         elif tok.type == "paragraph_open" and depth == 0 and i + 1 < len(tokens):
             found = _CONFIRMED_RE.search(tokens[i + 1].content)
             if found:
@@ -283,7 +284,7 @@ def _parse_routes(fix: Section) -> tuple[Route, ...]:
         elif tok.type in ("ordered_list_close", "bullet_list_close"):
             depth -= 1
         elif tok.type == "list_item_open" and depth == 1 and tok.map and _in_ordered(tokens, i):
-            steps.append(_parse_step(lines, tok.map, tokens, i, base))
+            steps.append(_parse_step(tok.map, tokens, i, base))
         i += 1
     close()
     return tuple(routes)
@@ -297,7 +298,7 @@ def _in_ordered(tokens: list[Any], index: int) -> bool:
     return False
 
 
-def _parse_step(lines: list[str], span: list[int], tokens: list[Any], index: int, base: int) -> FixStep:
+def _parse_step(span: list[int], tokens: list[Any], index: int, base: int) -> FixStep:
     level = tokens[index].level
     commands: list[str] = []
     prose: list[str] = []

@@ -51,9 +51,12 @@ def test_every_playbook_is_in_the_wheel(wheel_names):
 
 
 def test_server_templates_and_static_files_are_in_the_wheel(wheel_names):
-    assets = [p for d in ("templates", "static") for p in (ROOT / "server" / d).rglob("*") if p.is_file()]
+    server = ROOT / "server"
+    assets = [p for d in ("templates", "static") for p in (server / d).rglob("*") if p.is_file()]
 
-    missing = [p for p in assets if f"migfix/server/{p.relative_to(ROOT / 'server').as_posix()}" not in wheel_names]
+    missing = [
+        p for p in assets if f"migfix/server/{p.relative_to(server).as_posix()}" not in wheel_names
+    ]
 
     assert not missing
 

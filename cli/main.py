@@ -17,7 +17,7 @@ import click
 COMMANDS: dict[str, str] = {
     "explain": "migfix.cli.explain:explain",
     "check": "migfix.cli.check:check",
-    "doctor": "migfix.cli.explain:doctor",
+    "doctor": "migfix.cli.doctor:doctor",
     "index": "migfix.cli.index:index",
     "kb": "migfix.cli.kb:kb",
     "serve": "migfix.cli.serve:serve",

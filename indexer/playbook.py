@@ -64,7 +64,7 @@ PLACEHOLDERS = frozenset(
 PLACEHOLDER_RE = re.compile(r"<([a-z_]+)>")
 
 _TAG_RE = re.compile(r"^\[(safe|caution|destructive)\]\s*")
-_APPLIES_RE = re.compile(r"\bApplies when:\s*([^.\n]+)")
+_APPLIES_RE = re.compile(r"\bApplies when:\s*(.+?)(?:\.(?=\s|$)|\n|$)")
 _PRECONDITION_RE = re.compile(r"\bPrecondition:\s*(.+?)(?:\.(?:\s|$)|\n\n|$)", re.S)
 _CONFIRMED_RE = re.compile(r"^Confirmed by:\s*(.+)$", re.M)
 _FRONT_MATTER_RE = re.compile(r"\A---\n(.*?)\n---\n", re.S)

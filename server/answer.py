@@ -39,6 +39,7 @@ class Answer:
     findings: list[dict[str, Any]] = field(default_factory=list)
     other_findings: list[dict[str, Any]] = field(default_factory=list)
     cause: str | None = None
+    other_causes: list[str] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     verify: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
@@ -46,3 +47,8 @@ class Answer:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def exit_code(self) -> int:
+        """The CLI's exit status: 0 answered, 1 no confident match, 2 error."""
+        return {"matched": 0, "no_match": 1}.get(self.status, 2)

@@ -1,0 +1,116 @@
+"""The explain engine: parse, match, compose, with the timings of each stage.
+
+One :class:`Engine` serves the CLI, the JSON API, the web chat and Slack. It loads the
+playbooks once; the index and the embedding model are loaded only when a paste needs
+them (the signature fast path never does), or eagerly with :meth:`Engine.warm` in a
+server, where the first user should not wait for torch.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from migfix.checker.findings import Finding
+from migfix.indexer.playbook import Playbook, load_playbooks
+from migfix.server.answer import Answer, PlaybookRef
+from migfix.server.compose import compose
+from migfix.server.match import MatchResult, Matcher, Retriever
+from migfix.server.parse import Parsed, parse
+
+
+class Engine:
+    """Loaded once, then ``explain`` is safe to call from many threads."""
+
+    def __init__(self, playbooks: dict[str, Playbook], retriever: Retriever | None):
+        self.playbooks = playbooks
+        self.matcher = Matcher(playbooks, retriever)
+
+    @classmethod
+    def load(
+        cls,
+        *,
+        playbooks: tuple[Playbook, ...] | list[Playbook] | dict[str, Playbook] | None = None,
+        index_dir: Path | str | None = None,
+        semantic: bool = True,
+    ) -> Engine:
+        if playbooks is None:
+            playbooks = load_playbooks()
+        by_id = dict(playbooks) if isinstance(playbooks, dict) else {p.id: p for p in playbooks}
+        retriever = Retriever(by_id.values(), Path(index_dir) if index_dir else None, semantic=semantic)
+        return cls(by_id, retriever)
+
+    def warm(self) -> None:
+        """Load the index and the embedding model now rather than on the first question."""
+        retriever = self.matcher.retriever
+        if retriever is not None:
+            retriever.bundle()
+            if retriever.semantic:
+                retriever.embedder().encode_query("warm up")
+
+    def explain(self, text: str | bytes, *, findings: list[Finding] | None = None) -> Answer:
+        """Answer one paste; raise InputError (one line) for text that cannot be read."""
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        parsed = parse(text)
+        timings["parse_ms"] = _ms(started)
+        mark = time.perf_counter()
+        result = self.matcher.match(parsed)
+        timings["match_ms"] = _ms(mark)
+        mark = time.perf_counter()
+        answer = self._answer(parsed, result, findings or [])
+        timings["compose_ms"] = _ms(mark)
+        timings["total_ms"] = _ms(started)
+        answer.timings = timings
+        answer.signals["route"] = result.route
+        return answer
+
+    def _answer(self, parsed: Parsed, result: MatchResult, findings: list[Finding]) -> Answer:
+        refs = [
+            PlaybookRef(c.playbook_id, self.playbooks[c.playbook_id].title, c.confidence)
+            for c in result.candidates
+            if c.playbook_id in self.playbooks
+        ]
+        best = result.best
+        if result.decided and best is not None and best.playbook_id in self.playbooks:
+            return compose(
+                self.playbooks[best.playbook_id],
+                best,
+                parsed,
+                alternatives=refs[1:4],
+                findings=findings,
+                message=result.reason,
+            )
+        return Answer(
+            status="no_match",
+            message=_no_match_message(parsed, result),
+            alternatives=refs[:3],
+            signals=parsed.signals(),
+            other_findings=[f.to_dict() for f in findings],
+        )
+
+
+def _no_match_message(parsed: Parsed, result: MatchResult) -> str:
+    recognised = []
+    if parsed.final:
+        recognised.append(f"a {parsed.final.name}")
+    if parsed.outputs:
+        recognised.append(" and ".join(parsed.outputs) + " output")
+    what = ", ".join(recognised) if recognised else "no Django error or command output"
+    return f"No confident match: this does not look like a known Django migration problem ({what}; {result.reason})."
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 2)
+
+
+_default: Engine | None = None
+
+
+def explain_text(text: str | bytes, **kw: Any) -> Answer:
+    """Explain with a process-wide default engine (loaded on first use)."""
+    global _default
+    if _default is None:
+        _default = Engine.load()
+    return _default.explain(text, **kw)

@@ -1,0 +1,217 @@
+"""Match parsed text to playbooks: signatures first, hybrid retrieval as the fallback.
+
+Signatures are fingerprints of Django's own message templates; when one matches, the
+answer is decided without loading the index's dense part or torch. Otherwise a lexical
+and a dense ranking are fused with reciprocal rank fusion and a calibrated confidence
+decides between an answer and ``no_match``. Over-matching is the worse failure (a wrong
+playbook sends people down a wrong, possibly destructive path), so a traceback that no
+signature covers and that never mentions migrations needs a very confident retrieval.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from migfix.indexer.playbook import Playbook
+from migfix.indexer.signature import SignatureHit, SignatureSet
+from migfix.server.parse import Parsed
+
+if TYPE_CHECKING:
+    from migfix.indexer.store import IndexBundle
+
+RRF_K = 60
+"""The usual reciprocal-rank-fusion constant (Cormack et al.; OpenSearch and DocsGPT use 60)."""
+CANDIDATES = 20
+
+THRESHOLD = 0.5
+"""Hybrid confidence needed to answer; chosen on the evaluation set (see bench/eval.py)."""
+STRICT_THRESHOLD = 0.9
+"""Needed when the text is a traceback that no signature covers and that never mentions
+migrations: such errors are usually not migration problems at all."""
+
+# Logistic calibration of the hybrid evidence, fitted with ``bench/eval.py --calibrate``.
+CALIBRATION = {"bias": -9.0, "dense": 12.0, "margin": 10.0, "agree": 1.5, "lexical_top": 0.5}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One ranked playbook and the evidence for it."""
+
+    playbook_id: str
+    confidence: float
+    source: str  # "signature" | "hybrid"
+    groups: dict[str, str] = field(default_factory=dict)
+    pattern: str | None = None
+
+
+@dataclass
+class MatchResult:
+    """Ranked candidates; ``decided`` says whether the first one is a confident answer."""
+
+    candidates: list[Candidate]
+    decided: bool
+    route: str  # "signature" | "hybrid" | "none"
+    reason: str
+    features: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+
+def signature_confidence(hits: list[SignatureHit], playbook: Playbook | None, parsed: Parsed) -> float:
+    """High, and higher for long specific templates with named groups and no close rival."""
+    top = hits[0]
+    confidence = 0.90 + 0.05 * min(1.0, top.span / 80)
+    if top.groups:
+        confidence += 0.02
+    if playbook is not None and parsed.exceptions:
+        names = {e.name for e in parsed.exceptions}
+        if names & set(playbook.exceptions):
+            confidence += 0.02
+    if len(hits) > 1 and hits[1].span >= 0.8 * top.span:
+        confidence -= 0.04
+    return round(min(0.99, confidence), 3)
+
+
+class Retriever:
+    """The lexical and dense halves of the index, loaded lazily and once."""
+
+    def __init__(self, playbooks: Iterable[Playbook], index_dir: Path | None = None, semantic: bool = True):
+        self._playbooks = tuple(playbooks)
+        self._index_dir = index_dir
+        self.semantic = semantic
+        self._bundle: IndexBundle | None = None
+        self._embedder: Any = None
+        self._lock = threading.Lock()
+
+    def bundle(self) -> IndexBundle:
+        with self._lock:
+            if self._bundle is None:
+                from migfix.indexer.store import default_index_dir, ensure_index
+
+                directory = self._index_dir or default_index_dir()
+                self._bundle = ensure_index(directory, self._playbooks)
+            return self._bundle
+
+    def embedder(self) -> Any:
+        with self._lock:
+            if self._embedder is None:
+                from migfix.indexer.embed import SentenceTransformerEmbedder
+
+                self._embedder = SentenceTransformerEmbedder()
+            return self._embedder
+
+    def rank(self, query: str) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """Per-playbook best scores, best first: (lexical, dense)."""
+        bundle = self.bundle()
+        lexical = _per_playbook(bundle.lexical_search(query, CANDIDATES))
+        dense: list[tuple[str, float]] = []
+        if self.semantic:
+            vector = self.embedder().encode_query(query)
+            dense = _per_playbook(bundle.dense_search(vector, CANDIDATES))
+        return lexical, dense
+
+
+def _per_playbook(hits: Iterable[Any]) -> list[tuple[str, float]]:
+    best: dict[str, float] = {}
+    for hit in hits:
+        if hit.playbook_id not in best:
+            best[hit.playbook_id] = float(hit.score)
+    return list(best.items())
+
+
+def rrf(rankings: Iterable[list[tuple[str, float]]], k: int = RRF_K) -> list[tuple[str, float]]:
+    """Reciprocal rank fusion: scores are ignored, only ranks count."""
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, (playbook_id, _) in enumerate(ranking, start=1):
+            fused[playbook_id] = fused.get(playbook_id, 0.0) + 1.0 / (k + rank)
+    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+def hybrid_features(lexical: list[tuple[str, float]], dense: list[tuple[str, float]], top: str) -> dict[str, float]:
+    """The evidence the calibration weighs, for the fused top playbook."""
+    dense_scores = dict(dense)
+    top_dense = dense_scores.get(top, 0.0)
+    rival = max((score for pid, score in dense if pid != top), default=0.0)
+    return {
+        "dense": top_dense,
+        "margin": top_dense - rival,
+        "agree": float(bool(lexical) and bool(dense) and lexical[0][0] == dense[0][0] == top),
+        "lexical_top": float(bool(lexical) and lexical[0][0] == top),
+    }
+
+
+def calibrated(features: dict[str, float], weights: dict[str, float] | None = None) -> float:
+    weights = weights or CALIBRATION
+    z = weights["bias"] + sum(weights[name] * value for name, value in features.items() if name in weights)
+    return round(1.0 / (1.0 + math.exp(-z)), 3)
+
+
+def retrieval_query(parsed: Parsed) -> str:
+    """What to search with: a question as asked; for a traceback, its exceptions and messages."""
+    if parsed.is_question or not parsed.exceptions:
+        return parsed.text[-2000:]
+    parts = [f"{e.name}: {e.message}" for e in parsed.exceptions[-3:]]
+    if parsed.command:
+        parts.append(f"manage.py {parsed.command}")
+    return "\n".join(parts)[:2000]
+
+
+class Matcher:
+    """Decides which playbook a parsed paste needs, or that none fits."""
+
+    def __init__(self, playbooks: dict[str, Playbook], retriever: Retriever | None):
+        self.playbooks = playbooks
+        self.signatures = SignatureSet(playbooks.values())
+        self.retriever = retriever
+
+    def match(self, parsed: Parsed) -> MatchResult:
+        hits = self.signatures.hits(parsed.text)
+        if hits:
+            return self._by_signature(hits, parsed)
+        if self.retriever is None:
+            return MatchResult([], False, "none", "no signature matched and retrieval is off")
+        return self._by_retrieval(parsed)
+
+    def _by_signature(self, hits: list[SignatureHit], parsed: Parsed) -> MatchResult:
+        candidates = []
+        for n, hit in enumerate(hits):
+            confidence = signature_confidence(hits[n:], self.playbooks.get(hit.playbook_id), parsed)
+            # A runner-up matched too, but a longer template took precedence over it.
+            if n:
+                confidence = round(min(confidence, candidates[0].confidence - 0.1), 3)
+            candidates.append(Candidate(hit.playbook_id, confidence, "signature", hit.groups, hit.pattern))
+        return MatchResult(candidates, True, "signature", f"signature of {hits[0].playbook_id} matched")
+
+    def _by_retrieval(self, parsed: Parsed) -> MatchResult:
+        assert self.retriever is not None
+        lexical, dense = self.retriever.rank(retrieval_query(parsed))
+        fused = rrf([lexical, dense] if dense else [lexical])
+        if not fused:
+            return MatchResult([], False, "hybrid", "the index returned nothing")
+        top = fused[0][0]
+        features = hybrid_features(lexical, dense, top)
+        confidence = calibrated(features)
+        candidates = [Candidate(top, confidence, "hybrid")]
+        for playbook_id, _ in fused[1:5]:
+            candidates.append(Candidate(playbook_id, calibrated(hybrid_features(lexical, dense, playbook_id)), "hybrid"))
+        strict = bool(parsed.exceptions) and not parsed.is_question and not parsed.mentions_migrations
+        needed = STRICT_THRESHOLD if strict else THRESHOLD
+        decided = confidence >= needed
+        if decided:
+            reason = f"hybrid retrieval, confidence {confidence:.2f} >= {needed:.2f}"
+        elif strict:
+            reason = (
+                f"{parsed.final.name if parsed.final else 'an exception'} with no migration context; "
+                f"retrieval confidence {confidence:.2f} is below {needed:.2f}"
+            )
+        else:
+            reason = f"retrieval confidence {confidence:.2f} is below {needed:.2f}"
+        return MatchResult(candidates, decided, "hybrid", reason, features)

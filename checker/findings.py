@@ -24,6 +24,7 @@ PLAYBOOK_FOR_CODE: Dict[str, str] = {
     "history.squash_partial": "squashed-migration",
     "history.duplicate_rows": "inconsistent-history",
     "history.table_missing": "migrations-table-missing",
+    "history.user_model_swapped": "custom-user-model-swap",
     "plan.unapplied": "unapplied-migrations",
     "state.missing_migrations": "missing-migrations",
     "schema.missing_table": "missing-table",
@@ -36,6 +37,8 @@ PLAYBOOK_FOR_CODE: Dict[str, str] = {
     "data.values_block_cast": "type-cast-error",
     "project.load_error": "",
     "db.unreachable": "",
+    "project.timeout": "",
+    "probe.write_blocked": "",
 }
 
 
@@ -56,3 +59,15 @@ class Finding:
         data = asdict(self)
         data["playbook"] = self.playbook
         return data
+
+    @classmethod
+    def from_dict(cls, data: Dict[str, Any]) -> "Finding":
+        """Rebuild a finding from ``to_dict()`` output (``playbook`` is derived, not stored)."""
+        return cls(
+            code=data["code"],
+            severity=data["severity"],
+            message=data["message"],
+            app=data.get("app"),
+            migrations=list(data.get("migrations") or []),
+            evidence=dict(data.get("evidence") or {}),
+        )

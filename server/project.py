@@ -1,0 +1,246 @@
+"""Answers that know the user's project: the checker's findings meet the explain engine.
+
+A playbook is written for every project; a user has one. Given the project, migfix runs
+the read-only checker and uses what it saw to speak about *this* project: real app and
+migration names in the commands, the cause the findings confirm, no step that the state
+shows to be unnecessary, and no ``--fake`` unless the schema is known to be there.
+Without a paste (``migfix doctor``), the findings alone pick the playbooks.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from migfix.checker.findings import Finding
+from migfix.indexer.playbook import PLACEHOLDER_RE
+from migfix.server.answer import Answer, Step
+from migfix.server.compose import compose
+from migfix.server.explain import Engine
+from migfix.server.match import Candidate
+from migfix.server.parse import parse
+
+#: Finding-code prefixes, most urgent first: nothing runs until the graph loads, the
+#: history must be consistent before migrate starts, then schema, data and plain lag.
+URGENCY = ("graph.", "history.", "schema.", "data.", "state.", "plan.")
+#: Evidence keys a checker may use to say how an existing table or column differs.
+DIFFERENCE_KEYS = ("differences", "mismatches", "missing_columns", "extra_columns")
+
+
+@dataclass(frozen=True)
+class ProjectTarget:
+    """Where the user's project is and how to reach its database."""
+
+    path: Path
+    settings: str | None = None
+    python: str | None = None
+    database: str = "default"
+    timeout: float = 60.0
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A step left out of, or rewritten in, an answer, and the fact that decided it."""
+
+    step: str
+    reason: str
+
+
+def check(target: ProjectTarget) -> list[Finding]:
+    """Run the checker on the project (read-only); its findings are the project's facts."""
+    from migfix.checker import run_check
+
+    report = run_check(
+        target.path,
+        settings=target.settings,
+        python=target.python,
+        database=target.database,
+        timeout=target.timeout,
+    )
+    return list(report.findings)
+
+
+def explain_with_project(
+    engine: Engine, text: str | bytes | None, target: ProjectTarget
+) -> Answer | list[Answer]:
+    """One Answer for a paste, or one per error finding (most urgent first) without one."""
+    findings = check(target)
+    if text is None or not str(text).strip():
+        return diagnose(engine, findings)
+    answer = engine.explain(text, findings=findings)
+    if answer.status != "matched":
+        return answer
+    return tailor(answer, findings)
+
+
+def diagnose(engine: Engine, findings: list[Finding]) -> list[Answer]:
+    """The playbook of each error finding, most urgent first, one Answer per playbook."""
+    errors = sorted(
+        (f for f in findings if f.severity == "error" and f.playbook in engine.playbooks),
+        key=urgency,
+    )
+    answers: list[Answer] = []
+    seen: set[str] = set()
+    for finding in errors:
+        playbook_id = finding.playbook or ""
+        if playbook_id in seen:
+            continue
+        seen.add(playbook_id)
+        playbook = engine.playbooks[playbook_id]
+        candidate = Candidate(playbook_id, 1.0, "checker")
+        answer = compose(
+            playbook,
+            candidate,
+            parse(finding.message),
+            alternatives=[],
+            findings=[finding, *(f for f in findings if f is not finding)],
+            message=f"Diagnosed from the checker's finding {finding.code}.",
+        )
+        answers.append(tailor(answer, findings))
+    return answers
+
+
+def urgency(finding: Finding) -> tuple[int, str]:
+    rank = next((i for i, p in enumerate(URGENCY) if finding.code.startswith(p)), len(URGENCY))
+    return rank, finding.code
+
+
+def tailor(answer: Answer, findings: list[Finding]) -> Answer:
+    """Fill names the findings know, then drop or gate steps the project's state rules out."""
+    values = names_from(findings, answer)
+    steps: list[Step] = []
+    gates: list[Gate] = []
+    for step in answer.steps:
+        step = fill_step(step, values)
+        gate = fake_gate(step, findings)
+        if gate is not None:
+            gates.append(gate)
+            steps.append(
+                replace(
+                    step, risk="caution", command=None, text=f"Do not run this step: {gate.reason}"
+                )
+            )
+            continue
+        gate = unnecessary(step, findings)
+        if gate is not None:
+            gates.append(gate)
+            continue
+        steps.append(step)
+    answer.steps = [replace(step, n=n) for n, step in enumerate(steps, start=1)]
+    answer.verify = [fill_text(block, values) for block in answer.verify]
+    if gates:
+        notes = " ".join(f"Left out '{g.step}': {g.reason}." for g in gates)
+        answer.message = f"{answer.message} {notes}".strip()
+    return answer
+
+
+def names_from(findings: list[Finding], answer: Answer) -> dict[str, str]:
+    """Placeholder values the findings know about the answer's own problem."""
+    values: dict[str, str] = {}
+    placeholders = answer.signals.get("placeholders") or {}
+    values.update({k: v for k, v in placeholders.items() if isinstance(v, str)})
+    playbook_id = answer.playbook.id if answer.playbook else None
+    related = [f for f in findings if f.playbook == playbook_id] or findings
+    for finding in related:
+        for key, value in _finding_names(finding).items():
+            values.setdefault(key, value)
+    return values
+
+
+def _finding_names(finding: Finding) -> dict[str, str]:
+    names: dict[str, str] = {}
+    if finding.app:
+        names["app"] = finding.app
+    if finding.migrations:
+        app, _, name = finding.migrations[0].rpartition(".")
+        names["migration"] = name
+        if app and "app" not in names:
+            names["app"] = app
+    for key, value in finding.evidence.items():
+        if isinstance(value, str) and value:
+            if key in ("dependency", "previous", "squashed", "merged") and "." in value:
+                app, _, value = value.rpartition(".")
+                names.setdefault(f"{key}_app" if key == "dependency" else "app", app)
+            names.setdefault(key, value)
+    return names
+
+
+def fill_text(text: str, values: dict[str, str]) -> str:
+    return PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def fill_step(step: Step, values: dict[str, str]) -> Step:
+    command = fill_text(step.command, values) if step.command else None
+    text = step.text
+    if command and not PLACEHOLDER_RE.search(command):
+        text = re.sub(r"\s*\(Fill in [^)]*\)\.?$", "", text)
+    return replace(step, command=command, text=fill_text(text, values))
+
+
+def fake_gate(step: Step, findings: list[Finding]) -> Gate | None:
+    """Refuse ``migrate --fake`` unless the findings show the schema it records is there."""
+    if not step.command:
+        return None
+    for line in step.command.splitlines():
+        words = _words(line)
+        if "migrate" not in words or "--fake" not in words:
+            continue
+        args = [w for w in words[words.index("migrate") + 1 :] if not w.startswith("-")]
+        app = args[0] if args else None
+        schema = [
+            f for f in findings if f.code.startswith("schema.") and (app is None or f.app == app)
+        ]
+        differing = {
+            f.evidence.get("table", "?"): f.evidence[key]
+            for f in schema
+            for key in DIFFERENCE_KEYS
+            if f.evidence.get(key)
+        }
+        if differing:
+            detail = "; ".join(f"{table}: {_describe(diff)}" for table, diff in differing.items())
+            return Gate(
+                line.strip(),
+                f"the database schema differs from what the migration "
+                f"would create ({detail}), so faking it would record a schema that is not there",
+            )
+        if not schema:
+            return Gate(
+                line.strip(),
+                "the checker found no table or column of "
+                f"{app or 'this project'} that this would record as already there",
+            )
+    return None
+
+
+def unnecessary(step: Step, findings: list[Finding]) -> Gate | None:
+    """A step the project's state makes pointless (e.g. merging an app with one leaf)."""
+    if not step.command:
+        return None
+    for line in step.command.splitlines():
+        words = _words(line)
+        if "makemigrations" in words and "--merge" in words:
+            apps = [w for w in words[words.index("makemigrations") + 1 :] if not w.startswith("-")]
+            conflicts = {f.app for f in findings if f.code == "graph.conflict"}
+            if apps and not conflicts & set(apps):
+                return Gate(
+                    line.strip(), f"the checker sees one leaf in {apps[0]}: nothing to merge"
+                )
+    return None
+
+
+def _words(line: str) -> list[str]:
+    try:
+        return shlex.split(line, comments=True)
+    except ValueError:
+        return line.split()
+
+
+def _describe(diff: Any) -> str:
+    if isinstance(diff, dict):
+        return ", ".join(f"{k} {v}" for k, v in diff.items())
+    if isinstance(diff, list | tuple):
+        return ", ".join(str(d) for d in diff)
+    return str(diff)

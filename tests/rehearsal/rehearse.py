@@ -1,0 +1,63 @@
+"""One rehearsal, end to end: failing output + project in, repaired project out.
+
+The assertions are the issue's definition of "the advice is right": the answer names the
+expected playbook and the project's real names with no placeholder left, following it
+works, then ``migrate`` succeeds, ``migrate --check`` is clean and no row that existed
+before the fix was lost (except the ones a scenario removes by design, e.g. duplicates).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from migfix.server.answer import Answer
+from migfix.server.project import ProjectTarget, explain_with_project
+
+from .project import DjangoProject, Run, Snapshot
+from .steps import Manual, Rehearsal, Scenario, follow
+
+
+@dataclass
+class Result:
+    answer: Answer
+    rehearsal: Rehearsal
+    before: Snapshot
+    after: Snapshot
+
+
+def commands(answer: Answer) -> str:
+    return "\n".join(step.command for step in answer.steps if step.command)
+
+
+def rehearse(
+    engine: Any,
+    project: DjangoProject,
+    failing: Run,
+    playbook: str,
+    *,
+    names: Sequence[str],
+    manual: Manual | None = None,
+    expect_lost: Sequence[str] = (),
+) -> Result:
+    assert failing.returncode != 0 or failing.output, "the break did not fail anything"
+    before = project.snapshot()
+    answer = explain_with_project(engine, failing.output, ProjectTarget(project.root))
+    assert isinstance(answer, Answer)
+    assert answer.status == "matched", f"{answer.status}: {answer.message}\n{failing.output}"
+    assert answer.playbook is not None and answer.playbook.id == playbook, (
+        f"matched {answer.playbook and answer.playbook.id}, expected {playbook}\n{failing.output}"
+    )
+    text = commands(answer)
+    missing = [name for name in names if name not in text]
+    assert not missing, f"the commands do not name {missing}:\n{text}"
+    rehearsal = follow(answer, project, Scenario(project.backend), manual)
+    migrate = project.manage("migrate", "--noinput")
+    assert migrate.returncode == 0, f"{migrate.describe()}\n{rehearsal.log()}"
+    check = project.manage("migrate", "--check")
+    assert check.returncode == 0, f"{check.describe()}\n{rehearsal.log()}"
+    after = project.snapshot()
+    lost = [p for p in before.lost_in(after) if not any(p.startswith(e) for e in expect_lost)]
+    assert not lost, f"rows lost: {lost}\n{rehearsal.log()}"
+    return Result(answer, rehearsal, before, after)

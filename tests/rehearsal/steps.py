@@ -1,0 +1,167 @@
+"""Follow an Answer's fix steps in a real project, the way a careful developer would.
+
+The rules are the issue's: run ``[safe]`` and ``[caution]`` steps whose ``Applies when``
+fits the scenario; run a ``[destructive]`` step only on a development database and only
+when the step itself says it applies there; never run a command that still holds a
+placeholder; refuse commands a rehearsal cannot run safely.  A step that fails stops
+the rehearsal with its output: that is the evidence that the advice is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import django
+from migfix.indexer.playbook import BACKENDS, PLACEHOLDER_RE
+from migfix.server.answer import Answer, Step
+
+from .project import DjangoProject, Run
+
+ENVIRONMENTS = ("dev", "production", "ci")
+#: First words of shell commands a rehearsal may run (in the project's tmp dir only).
+SHELL_COMMANDS = frozenset(
+    {
+        "python",
+        "python3",
+        "cp",
+        "mv",
+        "rm",
+        "mkdir",
+        "git",
+        "sqlite3",
+        "pg_dump",
+        "psql",
+        "cat",
+        "ls",
+        "echo",
+        "grep",
+        "test",
+    }
+)
+SQL_START = re.compile(
+    r"^\s*(SELECT|INSERT|UPDATE|DELETE|ALTER|DROP|CREATE|BEGIN|COMMIT|WITH)\b", re.I
+)
+_BOUND = re.compile(r"^django\s*(>=|<=|<|>)\s*(\d+)\.(\d+)$")
+#: Enough "yes" answers for makemigrations' confirmation prompts (``--merge`` asks once).
+YES = "y\n" * 8
+
+#: A manual action for a prose step (e.g. "edit the migration"); True if it acted.
+Manual = Callable[[Step], bool]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    backend: str
+    environment: str = "dev"
+
+
+@dataclass
+class Outcome:
+    step: Step
+    action: str  # "ran" | "skipped" | "manual" | "prose"
+    reason: str = ""
+    runs: list[Run] = field(default_factory=list)
+
+
+@dataclass
+class Rehearsal:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def ran(self) -> list[int]:
+        return [o.step.n for o in self.outcomes if o.action in ("ran", "manual")]
+
+    def log(self) -> str:
+        return "\n".join(
+            f"step {o.step.n} [{o.step.risk}] {o.action}{': ' + o.reason if o.reason else ''}"
+            for o in self.outcomes
+        )
+
+
+def applies(step: Step, scenario: Scenario) -> str | None:
+    """Why *step* does not apply to *scenario*, or None when it does."""
+    words = set(step.applies_when)
+    environments = words & set(ENVIRONMENTS)
+    if environments and scenario.environment not in environments:
+        return f"applies to {', '.join(sorted(environments))} only"
+    backends = words & set(BACKENDS)
+    if backends and scenario.backend not in backends:
+        return f"applies to {', '.join(sorted(backends))} only"
+    for word in words:
+        bound = _BOUND.match(word)
+        if bound and not _version_ok(bound.group(1), (int(bound.group(2)), int(bound.group(3)))):
+            return f"needs {word}"
+    if step.risk == "destructive" and not (scenario.environment == "dev" and "dev" in words):
+        return "destructive and not marked 'Applies when: dev'"
+    return None
+
+
+def _version_ok(op: str, bound: tuple[int, int]) -> bool:
+    have = django.VERSION[:2]
+    return {
+        ">=": have >= bound,
+        ">": have > bound,
+        "<=": have <= bound,
+        "<": have < bound,
+    }[op]
+
+
+def unfilled(answer: Answer) -> list[str]:
+    """Placeholders still in the answer's commands (each one fails a rehearsal)."""
+    return [
+        f"step {step.n}: <{name}>"
+        for step in answer.steps
+        if step.command
+        for name in PLACEHOLDER_RE.findall(step.command)
+    ]
+
+
+def follow(
+    answer: Answer, project: DjangoProject, scenario: Scenario, manual: Manual | None = None
+) -> Rehearsal:
+    """Carry out *answer*'s steps in order; raise AssertionError at the first failure."""
+    assert answer.status == "matched", f"no answer to follow: {answer.status} {answer.message}"
+    left = unfilled(answer)
+    assert not left, f"placeholders left in {answer.playbook and answer.playbook.id}: {left}"
+    rehearsal = Rehearsal()
+    for step in answer.steps:
+        reason = applies(step, scenario)
+        if reason:
+            rehearsal.outcomes.append(Outcome(step, "skipped", reason))
+            continue
+        if not step.command:
+            acted = manual(step) if manual else False
+            rehearsal.outcomes.append(Outcome(step, "manual" if acted else "prose"))
+            continue
+        runs = [_run_block(project, block) for block in _blocks(step.command)]
+        rehearsal.outcomes.append(Outcome(step, "ran", runs=[r for r in runs if r]))
+        for run in runs:
+            assert run is None or run.returncode == 0, (
+                f"step {step.n} of {answer.playbook and answer.playbook.id} failed:\n"
+                f"{step.text}\n{run.describe()}\n{rehearsal.log()}"
+            )
+    return rehearsal
+
+
+def _blocks(command: str) -> list[str]:
+    """A step's command text as runnable units: one SQL script or one shell script."""
+    lines = [line for line in command.splitlines() if line.strip()]
+    if lines and SQL_START.match(lines[0]):
+        return ["\n".join(lines)]
+    return ["\n".join(line for line in lines if not line.lstrip().startswith("#"))]
+
+
+def _run_block(project: DjangoProject, block: str) -> Run | None:
+    if not block.strip():
+        return None
+    if SQL_START.match(block):
+        project.executescript(block)
+        return None
+    continued = False
+    for line in block.splitlines():
+        if not continued:
+            word = line.split()[0]
+            assert word in SHELL_COMMANDS, f"a rehearsal cannot run this command safely: {line!r}"
+        continued = line.rstrip().endswith("\\")
+    return project.shell(block, input=YES)

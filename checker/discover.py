@@ -62,7 +62,7 @@ def find_settings(project: Path, explicit: str | None = None) -> str:
 def find_python(project: Path, explicit: str | os.PathLike[str] | None = None) -> Path:
     """``--python``, else the project's ``.venv``/``venv``, else the running interpreter."""
     if explicit:
-        path = Path(explicit)
+        path = Path(os.path.abspath(explicit))  # not resolve(): a venv's python is a symlink
         if not path.is_file() or not os.access(path, os.X_OK):
             raise ProjectNotFound(f"--python {path}: not an executable file")
         return path

@@ -1,0 +1,90 @@
+"""``migfix check``: inspect a Django project's migrations read-only and report findings.
+
+Exit status gates CI and deploys: 0 clean, 1 a finding at or above ``--fail-on``,
+2 usage or environment failure (no project, no interpreter, settings or database broken).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from migfix.checker.findings import SEVERITIES, Finding
+from migfix.checker.report import Report
+from migfix.indexer.errors import MigfixError
+
+STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+@click.command("check")
+@click.option("--project", type=click.Path(path_type=Path), default=None,
+              help="Project folder (or its manage.py). Default: manage.py here or above.")
+@click.option("--settings", default=None, help="Settings module (default: from manage.py).")
+@click.option("--python", "python", type=click.Path(path_type=Path), default=None,
+              help="The project's interpreter (default: .venv/venv in the project, else this one).")
+@click.option("--database", default="default", show_default=True, help="Database alias.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default="error", show_default=True,
+              help="Exit 1 when a finding at or above this severity exists.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
+              help="Seconds before a hanging project or database is cut off.")
+def check(project: Path | None, settings: str | None, python: Path | None, database: str,
+          as_json: bool, fail_on: str, timeout: float) -> None:
+    """Inspect a Django project's migrations and database read-only; never changes anything."""
+    from migfix.checker.runner import run_check
+
+    try:
+        report = run_check(project, settings=settings, python=python, database=database,
+                           timeout=timeout)
+    except MigfixError as exc:
+        click.echo(f"migfix check: {exc}", err=True)
+        sys.exit(2)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        render(report)
+    sys.exit(exit_status(report, fail_on))
+
+
+def exit_status(report: Report, fail_on: str) -> int:
+    if report.environment_failed():
+        return 2
+    worst = report.worst_severity()
+    if worst is not None and SEVERITIES.index(worst) >= SEVERITIES.index(fail_on):
+        return 1
+    return 0
+
+
+def render(report: Report) -> None:
+    """Findings grouped by severity, worst first, each with the playbook that explains it."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(highlight=False)
+    console.print(
+        f"[bold]migfix check[/] {escape(report.project or '')} · settings {report.settings} · "
+        f"Django {report.django_version or '?'} · {report.vendor or '?'} "
+        f"'{report.database}'"
+    )
+    if not report.findings:
+        console.print("[green]No problems found.[/]")
+    for severity in reversed(SEVERITIES):
+        group = [f for f in report.findings if f.severity == severity]
+        if not group:
+            continue
+        console.print(f"\n[{STYLE[severity]}]{severity.upper()} ({len(group)})[/]")
+        for finding in group:
+            console.print(_line(finding, escape))
+    for error in report.probe_errors:
+        console.print(f"[dim]note: {escape(error)}[/]")
+    total = report.timings.get("wall") or report.timings.get("total")
+    if total is not None:
+        console.print(f"[dim]checked in {total:.2f}s[/]")
+
+
+def _line(finding: Finding, escape: object) -> str:
+    playbook = f" [dim]playbook: {finding.playbook}[/]" if finding.playbook else ""
+    return f"  [bold]{finding.code}[/] {escape(finding.message)}{playbook}"  # type: ignore[operator]

@@ -91,12 +91,13 @@ class Retriever:
         self._lock = threading.Lock()
 
     def bundle(self) -> IndexBundle:
+        embedder = self.embedder()  # cheap: the model itself loads on the first encode
         with self._lock:
             if self._bundle is None:
                 from migfix.indexer.store import default_index_dir, ensure_index
 
                 directory = self._index_dir or default_index_dir()
-                self._bundle = ensure_index(directory, self._playbooks)
+                self._bundle = ensure_index(directory, self._playbooks, embedder_factory=lambda: embedder)
             return self._bundle
 
     def embedder(self) -> Any:

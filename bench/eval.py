@@ -1,0 +1,183 @@
+"""Evaluate the explain engine on the labelled cases of tests/eval/cases/.
+
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/eval.py [--calibrate] [--no-semantic]
+
+A case is ``tests/eval/cases/<label>/<name>.txt``; the folder names the playbook id
+(``none`` for text that is not a migration problem). Prints top-1 and top-3 accuracy on
+the positives, the share of negatives answered ``no_match``, the misses with what was
+answered instead, and timings. ``--calibrate`` refits the hybrid confidence on the cases
+that no signature decides and prints weights and a threshold sweep for server/match.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CASES = Path(__file__).resolve().parent.parent / "tests" / "eval" / "cases"
+
+
+@dataclass(frozen=True)
+class Case:
+    label: str
+    name: str
+    text: str
+
+
+@dataclass
+class Report:
+    positives: int = 0
+    negatives: int = 0
+    top1: int = 0
+    top3: int = 0
+    rejected: int = 0
+    misses: list[tuple[str, str, str]] = field(default_factory=list)  # label, case, answered
+    false_matches: list[tuple[str, str]] = field(default_factory=list)  # case, answered
+    routes: Counter[str] = field(default_factory=Counter)
+    times_ms: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def top1_rate(self) -> float:
+        return self.top1 / self.positives if self.positives else 0.0
+
+    @property
+    def top3_rate(self) -> float:
+        return self.top3 / self.positives if self.positives else 0.0
+
+    @property
+    def negative_rate(self) -> float:
+        return self.rejected / self.negatives if self.negatives else 0.0
+
+
+def load_cases(root: Path = CASES, labels: set[str] | None = None) -> list[Case]:
+    """Every case whose label is a known playbook id or ``none``."""
+    cases = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        if labels is not None and folder.name not in labels and folder.name != "none":
+            continue
+        for path in sorted(folder.glob("*.txt")):
+            cases.append(Case(folder.name, path.name, path.read_text(encoding="utf-8", errors="replace")))
+    return cases
+
+
+def evaluate(engine: object, cases: list[Case]) -> Report:
+    report = Report()
+    for case in cases:
+        answer = engine.explain(case.text)  # type: ignore[attr-defined]
+        route = answer.signals.get("route", "none")
+        report.routes[route] += 1
+        report.times_ms.setdefault(route, []).append(answer.timings.get("total_ms", 0.0))
+        got = answer.playbook.id if answer.status == "matched" and answer.playbook else "none"
+        if case.label == "none":
+            report.negatives += 1
+            if answer.status == "no_match":
+                report.rejected += 1
+            else:
+                report.false_matches.append((case.name, got))
+            continue
+        report.positives += 1
+        ranked = ([got] if got != "none" else []) + [a.id for a in answer.alternatives]
+        if got == case.label:
+            report.top1 += 1
+        else:
+            report.misses.append((case.label, case.name, got if got != "none" else f"no_match {ranked[:3]}"))
+        if case.label in ranked[:3]:
+            report.top3 += 1
+    return report
+
+
+def print_report(report: Report, seconds: float) -> None:
+    print(f"cases: {report.positives} positives, {report.negatives} negatives ({seconds:.1f} s)")
+    print(f"top-1: {report.top1_rate:.3f} ({report.top1}/{report.positives})")
+    print(f"top-3: {report.top3_rate:.3f} ({report.top3}/{report.positives})")
+    print(f"negatives answered no_match: {report.negative_rate:.3f} ({report.rejected}/{report.negatives})")
+    print("routes: " + ", ".join(f"{k} {v}" for k, v in sorted(report.routes.items())))
+    for route, times in sorted(report.times_ms.items()):
+        p95 = sorted(times)[max(0, math.ceil(0.95 * len(times)) - 1)]
+        print(f"time per case ({route}): median {statistics.median(times):.1f} ms, p95 {p95:.1f} ms")
+    if report.misses:
+        print("\nmisses (label <- case: answered):")
+        for label, name, got in report.misses:
+            print(f"  {label} <- {name}: {got}")
+    if report.false_matches:
+        print("\nnegatives matched to a playbook:")
+        for name, got in report.false_matches:
+            print(f"  none <- {name}: {got}")
+
+
+def calibrate(engine: object, cases: list[Case]) -> None:
+    """Fit the logistic calibration on cases that reach retrieval; print weights and a sweep."""
+    import numpy as np
+
+    from migfix.server.match import calibrated, hybrid_features, retrieval_query, rrf
+    from migfix.server.parse import parse
+
+    matcher = engine.matcher  # type: ignore[attr-defined]
+    rows: list[tuple[dict[str, float], int, bool, bool]] = []
+    for case in cases:
+        parsed = parse(case.text)
+        if matcher.signatures.hits(parsed.text):
+            continue
+        lexical, dense = matcher.retriever.rank(retrieval_query(parsed))
+        fused = rrf([lexical, dense])
+        if not fused:
+            continue
+        top = fused[0][0]
+        strict = bool(parsed.exceptions) and not parsed.is_question and not parsed.mentions_migrations
+        rows.append((hybrid_features(lexical, dense, top), int(top == case.label), case.label == "none", strict))
+    names = ["dense", "margin", "agree", "lexical_top"]
+    x = np.array([[r[0][n] for n in names] for r in rows])
+    y = np.array([r[1] for r in rows], dtype=float)
+    w = np.zeros(len(names))
+    b = 0.0
+    for _ in range(20000):  # plain gradient descent with a little L2: 4 features, ~100 rows
+        p = 1 / (1 + np.exp(-(x @ w + b)))
+        w -= 0.5 * (x.T @ (p - y) / len(y) + 0.01 * w)
+        b -= 0.5 * float(np.mean(p - y))
+    weights = {"bias": round(b, 2), **{n: round(float(v), 2) for n, v in zip(names, w, strict=True)}}
+    print(f"{len(rows)} cases reach retrieval ({int(y.sum())} with the right playbook on top)")
+    print("CALIBRATION =", weights)
+    print("threshold  answered-right  answered-wrong  negatives-kept-out")
+    for threshold in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+        right = wrong = kept_out = 0
+        for features, correct, negative, strict in rows:
+            needed = max(threshold, 0.9) if strict else threshold
+            answered = calibrated(features, weights) >= needed
+            if negative:
+                kept_out += not answered
+            elif answered:
+                right += correct
+                wrong += not correct
+        print(f"{threshold:9.2f}  {right:14d}  {wrong:14d}  {kept_out:18d}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calibrate", action="store_true")
+    parser.add_argument("--no-semantic", action="store_true")
+    args = parser.parse_args(argv)
+    from migfix.server.explain import Engine
+
+    engine = Engine.load(semantic=not args.no_semantic)
+    cases = load_cases(labels=set(engine.playbooks))
+    skipped = sorted({p.name for p in CASES.iterdir() if p.is_dir()} - set(engine.playbooks) - {"none"})
+    if skipped:
+        print(f"skipped case folders without a playbook yet: {', '.join(skipped)}", file=sys.stderr)
+    engine.warm()
+    if args.calibrate:
+        calibrate(engine, cases)
+        return 0
+    started = time.perf_counter()
+    report = evaluate(engine, cases)
+    print_report(report, time.perf_counter() - started)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

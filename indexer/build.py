@@ -13,7 +13,6 @@ import os
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -52,21 +51,14 @@ def build_index(
     import faiss
 
     out_dir = Path(out_dir)
-    passages = passages_for_all(tuple(playbooks))
-    dimension = embedder.dimension
-    known = previous_vectors(out_dir, embedder.name, dimension) if reuse else {}
-    todo = [p for p in passages if p.text_sha256 not in known]
-    fresh = embedder.encode_documents([p.text for p in todo], progress=progress) if todo else None
-    if fresh is not None:
-        known.update({p.text_sha256: vector for p, vector in zip(todo, fresh, strict=True)})
-    vectors = np.zeros((len(passages), dimension), dtype=np.float32)
-    for n, passage in enumerate(passages):
-        vectors[n] = known[passage.text_sha256]
-
+    # Fail on an unwritable target before spending time on embeddings.
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
     try:
         staging.chmod(0o755)  # mkdtemp's 0700 would hide a shared (CI-built) index from the service
+        passages = passages_for_all(tuple(playbooks))
+        dimension = embedder.dimension
+        vectors, embedded = _vectors(passages, out_dir, embedder, progress=progress, reuse=reuse)
         _write_passages(staging / PASSAGES, passages)
         np.save(staging / EMBEDDINGS, vectors, allow_pickle=False)
         dense = faiss.IndexFlatIP(dimension)
@@ -85,16 +77,31 @@ def build_index(
             playbooks=len(playbooks),
             kb_sha256=kb_digest(playbooks),
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            embedded=len(todo),
-            reused=len(passages) - len(todo),
+            embedded=embedded,
+            reused=len(passages) - embedded,
+            files={name: file_sha256(staging / name) for name in DATA_FILES},
         )
-        manifest = replace(manifest, files={name: file_sha256(staging / name) for name in DATA_FILES})
         (staging / MANIFEST).write_text(json.dumps(manifest.to_dict(), indent=2) + "\n", encoding="utf-8")
         _swap_in(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return manifest
+
+
+def _vectors(
+    passages: list[Passage], out_dir: Path, embedder: Embedder, *, progress: bool, reuse: bool
+) -> tuple[np.ndarray, int]:
+    """One unit vector per passage, and how many had to be embedded (not reused)."""
+    known = previous_vectors(out_dir, embedder.name, embedder.dimension) if reuse else {}
+    todo = [p for p in passages if p.text_sha256 not in known]
+    if todo:
+        fresh = embedder.encode_documents([p.text for p in todo], progress=progress)
+        known.update({p.text_sha256: vector for p, vector in zip(todo, fresh, strict=True)})
+    vectors = np.zeros((len(passages), embedder.dimension), dtype=np.float32)
+    for n, passage in enumerate(passages):
+        vectors[n] = known[passage.text_sha256]
+    return vectors, len(todo)
 
 
 def previous_vectors(directory: Path, model: str, dimension: int) -> dict[str, np.ndarray]:

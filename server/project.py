@@ -9,8 +9,10 @@ Without a paste (``migfix doctor``), the findings alone pick the playbooks.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import subprocess
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,12 @@ from migfix.server.parse import parse
 #: Finding-code prefixes, most urgent first: nothing runs until the graph loads, the
 #: history must be consistent before migrate starts, then schema, data and plain lag.
 URGENCY = ("graph.", "history.", "schema.", "data.", "state.", "plan.")
+#: Commands and SQL that only make sense on one backend.
+BACKEND_TOOLS = {
+    "postgresql": re.compile(r"^\s*(pg_dump|pg_restore|psql)\b|^\s*\\d"),
+    "mysql": re.compile(r"^\s*(mysqldump|mysql)\b|^\s*SHOW CREATE", re.I),
+    "sqlite": re.compile(r"^\s*sqlite3\b|^\s*PRAGMA\b", re.I),
+}
 #: Evidence keys a checker may use to say how an existing table or column differs.
 DIFFERENCE_KEYS = ("differences", "mismatches", "missing_columns", "extra_columns")
 
@@ -49,7 +57,17 @@ class Gate:
     reason: str
 
 
-def check(target: ProjectTarget) -> list[Finding]:
+@dataclass(frozen=True)
+class ProjectFacts:
+    """What the checker saw: its findings and the database they are about."""
+
+    findings: list[Finding]
+    backend: str | None = None
+    alias: str = "default"
+    database_name: str | None = None
+
+
+def check(target: ProjectTarget) -> ProjectFacts:
     """Run the checker on the project (read-only); its findings are the project's facts."""
     from migfix.checker import run_check
 
@@ -60,24 +78,59 @@ def check(target: ProjectTarget) -> list[Finding]:
         database=target.database,
         timeout=target.timeout,
     )
-    return list(report.findings)
+    return ProjectFacts(
+        findings=list(report.findings),
+        backend=report.vendor,
+        alias=report.database,
+        database_name=getattr(report, "database_name", None) or database_name(target),
+    )
+
+
+#: Prints the database's NAME from the project's settings: no connection, no password.
+_NAME_SCRIPT = (
+    "import sys, django; from django.conf import settings; django.setup(); "
+    "print(settings.DATABASES[sys.argv[1]].get('NAME') or '')"
+)
+
+
+def database_name(target: ProjectTarget) -> str | None:
+    """The database's name, for backup commands (``pg_dump <database>``)."""
+    from migfix.checker.discover import find_target
+
+    found = find_target(target.path, settings=target.settings, python=target.python)
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE=found.settings, PYTHONDONTWRITEBYTECODE="1")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(found.project), env.get("PYTHONPATH")]))
+    try:
+        done = subprocess.run(
+            [str(found.python), "-c", _NAME_SCRIPT, target.database],
+            cwd=found.project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=target.timeout,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    name = done.stdout.strip().splitlines()[-1:] if done.returncode == 0 else []
+    return Path(name[0]).name if name and "/" in name[0] else (name[0] if name else None)
 
 
 def explain_with_project(
     engine: Engine, text: str | bytes | None, target: ProjectTarget
 ) -> Answer | list[Answer]:
     """One Answer for a paste, or one per error finding (most urgent first) without one."""
-    findings = check(target)
+    facts = check(target)
     if text is None or not str(text).strip():
-        return diagnose(engine, findings)
-    answer = engine.explain(text, findings=findings)
+        return diagnose(engine, facts)
+    answer = engine.explain(text, findings=facts.findings)
     if answer.status != "matched":
         return answer
-    return tailor(answer, findings)
+    return tailor(answer, facts)
 
 
-def diagnose(engine: Engine, findings: list[Finding]) -> list[Answer]:
+def diagnose(engine: Engine, facts: ProjectFacts) -> list[Answer]:
     """The playbook of each error finding, most urgent first, one Answer per playbook."""
+    findings = facts.findings
     errors = sorted(
         (f for f in findings if f.severity == "error" and f.playbook in engine.playbooks),
         key=urgency,
@@ -99,7 +152,7 @@ def diagnose(engine: Engine, findings: list[Finding]) -> list[Answer]:
             findings=[finding, *(f for f in findings if f is not finding)],
             message=f"Diagnosed from the checker's finding {finding.code}.",
         )
-        answers.append(tailor(answer, findings))
+        answers.append(tailor(answer, facts))
     return answers
 
 
@@ -108,13 +161,21 @@ def urgency(finding: Finding) -> tuple[int, str]:
     return rank, finding.code
 
 
-def tailor(answer: Answer, findings: list[Finding]) -> Answer:
+def tailor(answer: Answer, facts: ProjectFacts) -> Answer:
     """Fill names the findings know, then drop or gate steps the project's state rules out."""
+    findings = facts.findings
     values = names_from(findings, answer)
     steps: list[Step] = []
     gates: list[Gate] = []
-    for step in answer.steps:
-        step = fill_step(step, values)
+    for original in answer.steps:
+        step = fill_step(for_backend(original, facts), values, facts)
+        if original.command and step.command is None:
+            gates.append(
+                Gate(
+                    _short(step.text), f"its commands are for another database than {facts.backend}"
+                )
+            )
+            continue
         gate = fake_gate(step, findings)
         if gate is not None:
             gates.append(gate)
@@ -172,8 +233,25 @@ def fill_text(text: str, values: dict[str, str]) -> str:
     return PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
-def fill_step(step: Step, values: dict[str, str]) -> Step:
-    command = fill_text(step.command, values) if step.command else None
+def for_backend(step: Step, facts: ProjectFacts) -> Step:
+    """Keep only the command lines for the project's database (no mysqldump on SQLite)."""
+    if not step.command or not facts.backend:
+        return step
+    lines = [
+        line
+        for line in step.command.splitlines()
+        if next((b for b, tool in BACKEND_TOOLS.items() if tool.match(line)), facts.backend)
+        == facts.backend
+    ]
+    return replace(step, command="\n".join(lines) if any(line.strip() for line in lines) else None)
+
+
+def fill_step(step: Step, values: dict[str, str], facts: ProjectFacts) -> Step:
+    values = {**values, **({"database": facts.database_name} if facts.database_name else {})}
+    command = step.command
+    if command:
+        command = command.replace("--database=<database>", f"--database={facts.alias}")
+        command = fill_text(command, values)
     text = step.text
     if command and not PLACEHOLDER_RE.search(command):
         text = re.sub(r"\s*\(Fill in [^)]*\)\.?$", "", text)
@@ -229,6 +307,11 @@ def unnecessary(step: Step, findings: list[Finding]) -> Gate | None:
                     line.strip(), f"the checker sees one leaf in {apps[0]}: nothing to merge"
                 )
     return None
+
+
+def _short(text: str) -> str:
+    first = text.split(". ")[0]
+    return first if len(first) <= 70 else first[:67] + "..."
 
 
 def _words(line: str) -> list[str]:

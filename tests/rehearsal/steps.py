@@ -41,7 +41,7 @@ SHELL_COMMANDS = frozenset(
     }
 )
 SQL_START = re.compile(
-    r"^\s*(SELECT|INSERT|UPDATE|DELETE|ALTER|DROP|CREATE|BEGIN|COMMIT|WITH)\b", re.I
+    r"^\s*(SELECT|INSERT|UPDATE|DELETE|ALTER|DROP|CREATE|BEGIN|COMMIT|WITH|PRAGMA|SHOW)\b", re.I
 )
 _BOUND = re.compile(r"^django\s*(>=|<=|<|>)\s*(\d+)\.(\d+)$")
 #: Enough "yes" answers for makemigrations' confirmation prompts (``--merge`` asks once).
@@ -144,24 +144,43 @@ def follow(
     return rehearsal
 
 
-def _blocks(command: str) -> list[str]:
-    """A step's command text as runnable units: one SQL script or one shell script."""
-    lines = [line for line in command.splitlines() if line.strip()]
-    if lines and SQL_START.match(lines[0]):
-        return ["\n".join(lines)]
-    return ["\n".join(line for line in lines if not line.lstrip().startswith("#"))]
+def _blocks(command: str) -> list[tuple[str, str]]:
+    """A step's command text as runnable units: ``(kind, text)`` with kind sql/psql/shell.
+
+    Playbooks mix fences in one step (``sqlmigrate`` in sh, then the SQL to compare), so
+    consecutive lines of one kind form one unit; a SQL statement runs to its ``;``.
+    """
+    units: list[tuple[str, str]] = []
+    in_sql = False
+    for line in command.splitlines():
+        if not line.strip() or line.lstrip().startswith(("#", "--")):
+            continue
+        if line.lstrip().startswith("\\"):
+            kind = "psql"
+        elif in_sql or SQL_START.match(line):
+            kind = "sql"
+        else:
+            kind = "shell"
+        in_sql = kind == "sql" and not line.rstrip().endswith(";")
+        if units and units[-1][0] == kind and kind != "psql":
+            units[-1] = (kind, units[-1][1] + "\n" + line)
+        else:
+            units.append((kind, line))
+    return units
 
 
-def _run_block(project: DjangoProject, block: str) -> Run | None:
-    if not block.strip():
+def _run_block(project: DjangoProject, unit: tuple[str, str]) -> Run | None:
+    kind, text = unit
+    if kind == "sql":
+        project.executescript(text)
         return None
-    if SQL_START.match(block):
-        project.executescript(block)
-        return None
+    if kind == "psql":
+        assert project.backend == "postgresql", f"a psql command on {project.backend}: {text!r}"
+        return project.run(["psql", "-X", "-c", text.strip()])
     continued = False
-    for line in block.splitlines():
+    for line in text.splitlines():
         if not continued:
             word = line.split()[0]
             assert word in SHELL_COMMANDS, f"a rehearsal cannot run this command safely: {line!r}"
         continued = line.rstrip().endswith("\\")
-    return project.shell(block, input=YES)
+    return project.shell(text, input=YES)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from migfix.checker.findings import SEVERITIES, Finding
+from migfix.checker.findings import SEVERITIES
 from migfix.checker.report import Report
 from migfix.indexer.errors import MigfixError
 
@@ -63,7 +63,7 @@ def render(report: Report) -> None:
     from rich.console import Console
     from rich.markup import escape
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)  # piped output keeps one line per fact
     console.print(
         f"[bold]migfix check[/] {escape(report.project or '')} · settings {report.settings} · "
         f"Django {report.django_version or '?'} · {report.vendor or '?'} "
@@ -77,14 +77,13 @@ def render(report: Report) -> None:
             continue
         console.print(f"\n[{STYLE[severity]}]{severity.upper()} ({len(group)})[/]")
         for finding in group:
-            console.print(_line(finding, escape))
+            playbook = f" [dim](playbook: {finding.playbook})[/]" if finding.playbook else ""
+            where = f" [dim]{', '.join(finding.migrations)}[/]" if finding.migrations else ""
+            console.print(f"  [bold]{finding.code}[/]{playbook}{where}")
+            console.print(f"    {escape(finding.message)}")
     for error in report.probe_errors:
         console.print(f"[dim]note: {escape(error)}[/]")
     total = report.timings.get("wall") or report.timings.get("total")
     if total is not None:
         console.print(f"[dim]checked in {total:.2f}s[/]")
 
-
-def _line(finding: Finding, escape: object) -> str:
-    playbook = f" [dim]playbook: {finding.playbook}[/]" if finding.playbook else ""
-    return f"  [bold]{finding.code}[/] {escape(finding.message)}{playbook}"  # type: ignore[operator]

@@ -233,7 +233,7 @@ def decode(data: bytes | str) -> str:
     """Text from raw input; refuse what no one could have meant as a paste."""
     if isinstance(data, bytes):
         if len(data) > MAX_BYTES:
-            raise InputError(f"input is {len(data):,} bytes; migfix reads at most {MAX_BYTES:,} (paste the end of the log)")
+            raise InputError(f"input is larger than {MAX_BYTES:,} bytes; paste the end of the log")
         if b"\x00" in data[:8192]:
             raise InputError("input looks binary (it contains NUL bytes); paste the text of the error")
         text = data.decode("utf-8", errors="replace")

@@ -67,10 +67,10 @@ def redact(text: str) -> Redaction:
     for kind, pattern, replacement in _RULES:
 
         def sub(match: re.Match[str], kind: str = kind, replacement: str = replacement) -> str:
-            if kind == "assignment" and match.group("value") == MASK:
-                return match.group(0)
-            kinds.append(kind)
-            return match.expand(replacement)
+            masked = match.expand(replacement)
+            if masked != match.group(0):  # already-masked text is not counted again
+                kinds.append(kind)
+            return masked
 
         text = pattern.sub(sub, text)
     return Redaction(text, tuple(kinds))

@@ -128,3 +128,40 @@ class Migration(migrations.Migration):
     assert report.by_code("history.table_missing")[0].evidence == {
         "database": str(shop.root / "db.sqlite3"), "exists": False}
     assert not (shop.root / "db.sqlite3").exists()
+
+
+@pytest.mark.slow
+def test_squashed_migration_partly_applied(make_shop: Any) -> None:
+    import sys
+
+    shop = make_shop("sqlite", Path(sys.executable))
+    shop.write("catalog/migrations/0002_weight.py", ADD_FIELD.format(name="weight"))
+    shop.manage("migrate", "-v0")
+    colour = ADD_FIELD.format(name="colour").replace('"0001_initial"', '"0002_weight"')
+    shop.write("catalog/migrations/0003_colour.py", colour)
+    shop.write("catalog/migrations/0001_squashed_0003_colour.py", '''
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    initial = True
+    replaces = [("catalog", "0001_initial"), ("catalog", "0002_weight"), ("catalog", "0003_colour")]
+    operations = [migrations.CreateModel("Product", [
+        ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False,
+                                   verbose_name="ID")),
+        ("name", models.CharField(max_length=100)),
+        ("sku", models.CharField(max_length=20)),
+        ("barcode", models.CharField(blank=True, max_length=20)),
+        ("weight", models.IntegerField(null=True)),
+        ("colour", models.IntegerField(null=True)),
+    ])]
+''')
+    shop.append("catalog/models.py", "    weight = models.IntegerField(null=True)\n"
+                "    colour = models.IntegerField(null=True)\n")
+    report = shop.check()
+    assert sorted(report.codes()) == ["history.squash_partial", "plan.unapplied"], report.to_dict()
+    squash = report.by_code("history.squash_partial")[0]
+    assert squash.migrations == ["catalog.0001_squashed_0003_colour"]
+    assert squash.evidence == {"applied": ["catalog.0001_initial", "catalog.0002_weight"],
+                               "unapplied": ["catalog.0003_colour"]}
+    assert report.by_code("plan.unapplied")[0].migrations == ["catalog.0003_colour"]

@@ -24,7 +24,9 @@ from migfix.indexer.playbook import load_playbooks  # noqa: E402
 from migfix.indexer.store import IndexBundle  # noqa: E402
 
 
-def timed_build(playbooks, directory: Path, embedder: SentenceTransformerEmbedder) -> tuple[float, int, int]:
+def timed_build(
+    playbooks, directory: Path, embedder: SentenceTransformerEmbedder
+) -> tuple[float, int, int]:
     started = time.perf_counter()
     manifest = build_index(playbooks, directory, embedder, progress=False)
     return time.perf_counter() - started, manifest.count, manifest.embedded
@@ -32,22 +34,30 @@ def timed_build(playbooks, directory: Path, embedder: SentenceTransformerEmbedde
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--kb", type=Path, default=None, help="playbook directory (default: installed KB)")
+    parser.add_argument(
+        "--kb", type=Path, default=None, help="playbook directory (default: installed KB)"
+    )
     args = parser.parse_args()
     playbooks = load_playbooks(args.kb)
     work = Path(tempfile.mkdtemp(prefix="migfix-bench-"))
     try:
         directory = work / "index"
         embedder = SentenceTransformerEmbedder()
-        rows = [("cold (import + model load + embed all)", *timed_build(playbooks, directory, embedder))]
+        rows = [
+            ("cold (import + model load + embed all)", *timed_build(playbooks, directory, embedder))
+        ]
         rows.append(("warm, nothing changed", *timed_build(playbooks, directory, embedder)))
         kb = work / "kb"
         kb.mkdir()
         for playbook in playbooks:
             shutil.copy(playbook.path, kb / playbook.path.name)
         edited = kb / playbooks[0].path.name
-        edited.write_text(edited.read_text().replace("## Why it happens\n", "## Why it happens\n\nEdited.\n", 1))
-        rows.append(("warm, one playbook changed", *timed_build(load_playbooks(kb), directory, embedder)))
+        edited.write_text(
+            edited.read_text().replace("## Why it happens\n", "## Why it happens\n\nEdited.\n", 1)
+        )
+        rows.append(
+            ("warm, one playbook changed", *timed_build(load_playbooks(kb), directory, embedder))
+        )
         size = IndexBundle.load(directory).size_bytes
     finally:
         shutil.rmtree(work, ignore_errors=True)

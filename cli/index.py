@@ -16,12 +16,26 @@ from migfix.indexer.errors import MigfixError
 
 
 @click.command("index")
-@click.option("--dir", "directory", type=click.Path(path_type=Path), help="Index directory (default: $MIGFIX_INDEX_DIR or the user cache).")
-@click.option("--kb", "kb_dir", type=click.Path(path_type=Path), help="Playbook directory (default: the installed knowledge base).")
-@click.option("--force", is_flag=True, help="Embed every passage again instead of reusing unchanged vectors.")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path),
+    help="Index directory (default: $MIGFIX_INDEX_DIR or the user cache).",
+)
+@click.option(
+    "--kb",
+    "kb_dir",
+    type=click.Path(path_type=Path),
+    help="Playbook directory (default: the installed knowledge base).",
+)
+@click.option(
+    "--force", is_flag=True, help="Embed every passage again instead of reusing unchanged vectors."
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest, size and time as JSON.")
-def index(directory: Path | None, kb_dir: Path | None, force: bool, quiet: bool, as_json: bool) -> None:
+def index(
+    directory: Path | None, kb_dir: Path | None, force: bool, quiet: bool, as_json: bool
+) -> None:
     """Build the search index (passages, BM25, embeddings) from the knowledge base."""
     from migfix.indexer.build import build_index
     from migfix.indexer.embed import SentenceTransformerEmbedder
@@ -35,14 +49,21 @@ def index(directory: Path | None, kb_dir: Path | None, force: bool, quiet: bool,
             raise MigfixError(f"{kb_dir}: no such directory")
         playbooks = load_playbooks(kb_dir)
         embedder = SentenceTransformerEmbedder()
-        manifest = build_index(playbooks, directory, embedder, progress=not (quiet or as_json), reuse=not force)
+        manifest = build_index(
+            playbooks, directory, embedder, progress=not (quiet or as_json), reuse=not force
+        )
         size = IndexBundle.load(directory, playbooks, model_name=embedder.name).size_bytes
     except (MigfixError, OSError) as exc:
         click.echo(f"migfix index: {exc}", err=True)
         raise SystemExit(2) from None
     seconds = time.perf_counter() - started
     if as_json:
-        report = {"directory": str(directory), "size_bytes": size, "seconds": round(seconds, 3), **manifest.to_dict()}
+        report = {
+            "directory": str(directory),
+            "size_bytes": size,
+            "seconds": round(seconds, 3),
+            **manifest.to_dict(),
+        }
         click.echo(json.dumps(report, indent=2))
     elif not quiet:
         click.echo(

@@ -81,7 +81,9 @@ def build_index(
             reused=len(passages) - embedded,
             files={name: file_sha256(staging / name) for name in DATA_FILES},
         )
-        (staging / MANIFEST).write_text(json.dumps(manifest.to_dict(), indent=2) + "\n", encoding="utf-8")
+        (staging / MANIFEST).write_text(
+            json.dumps(manifest.to_dict(), indent=2) + "\n", encoding="utf-8"
+        )
         _swap_in(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -76,9 +76,11 @@ class SentenceTransformerEmbedder:
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as transformers_logging
 
-            transformers_logging.disable_progress_bar()  # "Loading weights" noise on stderr
+            transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # stderr noise
 
-            self._model = SentenceTransformer(str(self.path), device=self.device, local_files_only=True)
+            self._model = SentenceTransformer(
+                str(self.path), device=self.device, local_files_only=True
+            )
         return self._model
 
     def encode_documents(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
@@ -100,7 +102,9 @@ class SentenceTransformerEmbedder:
 
     @staticmethod
     def _encode(model: Any, texts: list[str]) -> np.ndarray:
-        vectors = model.encode(texts, batch_size=BATCH_SIZE, normalize_embeddings=True, show_progress_bar=False)
+        vectors = model.encode(
+            texts, batch_size=BATCH_SIZE, normalize_embeddings=True, show_progress_bar=False
+        )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
@@ -117,11 +121,21 @@ class _ProgressBar:
         if not self.enabled:
             return lambda n: None
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         self._bar = Progress(
-            TextColumn("embedding passages"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=Console(stderr=True), transient=True,
+            TextColumn("embedding passages"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
         )
         self._bar.__enter__()
         self._task = self._bar.add_task("embed", total=self.total)

@@ -106,7 +106,9 @@ class BM25Index:
                 continue
             for doc, frequency in self.postings[term]:
                 norm = self.k1 * (1 - self.b + self.b * self.lengths[doc] / self.average_length)
-                scores[doc] = scores.get(doc, 0.0) + idf * frequency * (self.k1 + 1) / (frequency + norm)
+                scores[doc] = scores.get(doc, 0.0) + idf * frequency * (self.k1 + 1) / (
+                    frequency + norm
+                )
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[: max(k, 0)]
         return [LexicalHit(self.doc_ids[doc], score) for doc, score in ranked]
 
@@ -117,7 +119,9 @@ class BM25Index:
             "b": self.b,
             "doc_ids": self.doc_ids,
             "lengths": self.lengths,
-            "postings": {term: [list(p) for p in docs] for term, docs in sorted(self.postings.items())},
+            "postings": {
+                term: [list(p) for p in docs] for term, docs in sorted(self.postings.items())
+            },
         }
 
     def save(self, path: Path) -> None:
@@ -141,5 +145,14 @@ class BM25Index:
             ):
                 raise ValueError("postings refer to documents that do not exist")
             return cls(doc_ids, lengths, postings, float(data["k1"]), float(data["b"]))
-        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise CorruptIndexError(f"{path}: unreadable lexical index ({exc}); run `migfix index`") from None
+        except (
+            OSError,
+            UnicodeDecodeError,
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,
+        ) as exc:
+            raise CorruptIndexError(
+                f"{path}: unreadable lexical index ({exc}); run `migfix index`"
+            ) from None

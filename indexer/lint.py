@@ -123,12 +123,24 @@ def _lint_one(playbook: Playbook) -> Iterator[LintError]:
         return LintError(path, line or 1, rule, message)
 
     if playbook.path is not None and playbook.path.stem != playbook.id:
-        yield error(keys.get("id"), "id-stem", f"id '{playbook.id}' differs from the file name '{playbook.path.name}'")
+        yield error(
+            keys.get("id"),
+            "id-stem",
+            f"id '{playbook.id}' differs from the file name '{playbook.path.name}'",
+        )
     if playbook.category not in CATEGORIES:
-        yield error(keys.get("category"), "category", f"unknown category '{playbook.category}' (use {' or '.join(CATEGORIES)})")
+        yield error(
+            keys.get("category"),
+            "category",
+            f"unknown category '{playbook.category}' (use {' or '.join(CATEGORIES)})",
+        )
     unknown_backends = [b for b in playbook.backends if b not in BACKENDS]
     if unknown_backends or not playbook.backends:
-        what = f"unknown backend(s) {', '.join(unknown_backends)}" if unknown_backends else "no backends"
+        what = (
+            f"unknown backend(s) {', '.join(unknown_backends)}"
+            if unknown_backends
+            else "no backends"
+        )
         yield error(keys.get("backends"), "backends", f"{what} (use {', '.join(BACKENDS)})")
     for n, pattern in enumerate(playbook.signatures):
         try:
@@ -156,11 +168,17 @@ def _lint_sections(playbook: Playbook, error: _ErrorFactory) -> Iterator[LintErr
     order = [SECTIONS.index(s.title) for s in known]
     for before, after, section in zip(order, order[1:], known[1:], strict=False):
         if after < before:
-            yield error(section.line, "sections", f"'## {section.title}' is out of order (expected {' > '.join(SECTIONS)})")
+            yield error(
+                section.line,
+                "sections",
+                f"'## {section.title}' is out of order (expected {' > '.join(SECTIONS)})",
+            )
             break
     symptoms = playbook.section("Symptoms")
     if symptoms is not None and not symptoms.code_blocks:
-        yield error(symptoms.line, "symptoms-example", "Symptoms has no fenced example of the real output")
+        yield error(
+            symptoms.line, "symptoms-example", "Symptoms has no fenced example of the real output"
+        )
     for section in playbook.sections:
         if section.title in _COMMAND_SECTIONS:
             yield from _lint_placeholders(section.text, section.line + 1, error)
@@ -170,7 +188,11 @@ def _lint_placeholders(text: str, first_line: int, error: _ErrorFactory) -> Iter
     for n, line in enumerate(text.split("\n")):
         for name in PLACEHOLDER_RE.findall(line):
             if name not in PLACEHOLDERS:
-                yield error(first_line + n, "placeholder", f"unknown placeholder <{name}> (known: {', '.join(sorted(PLACEHOLDERS))})")
+                yield error(
+                    first_line + n,
+                    "placeholder",
+                    f"unknown placeholder <{name}> (known: {', '.join(sorted(PLACEHOLDERS))})",
+                )
 
 
 def _lint_fix(playbook: Playbook, error: _ErrorFactory) -> Iterator[LintError]:
@@ -180,43 +202,80 @@ def _lint_fix(playbook: Playbook, error: _ErrorFactory) -> Iterator[LintError]:
     for route in playbook.routes:
         for code in route.confirmed_by:
             if code not in PLAYBOOK_FOR_CODE:
-                yield error(route.line, "confirmed-by", f"unknown finding code '{code}' in Confirmed by:")
+                yield error(
+                    route.line, "confirmed-by", f"unknown finding code '{code}' in Confirmed by:"
+                )
         yield from _lint_route(route, error)
 
 
 def _lint_route(route: Route, error: _ErrorFactory) -> Iterator[LintError]:
     for n, step in enumerate(route.steps):
         if step.risk is None:
-            yield error(step.line, "risk-tag", "step does not start with [safe], [caution] or [destructive]")
+            yield error(
+                step.line, "risk-tag", "step does not start with [safe], [caution] or [destructive]"
+            )
         for condition in step.applies_when:
             if condition not in CONDITIONS and not DJANGO_BOUND.match(condition):
-                yield error(step.line, "applies-when", f"unknown condition '{condition}' (use {', '.join(sorted(CONDITIONS))} or django>=X.Y)")
+                yield error(
+                    step.line,
+                    "applies-when",
+                    f"unknown condition '{condition}' (use {', '.join(sorted(CONDITIONS))} or django>=X.Y)",
+                )
         if step.risk != "destructive":
             continue
         if n == 0:
-            yield error(step.line, "destructive-first", "a [destructive] step cannot be the first step of its route")
+            yield error(
+                step.line,
+                "destructive-first",
+                "a [destructive] step cannot be the first step of its route",
+            )
         if not step.precondition:
-            yield error(step.line, "destructive-precondition", "a [destructive] step must state 'Precondition: ...'")
+            yield error(
+                step.line,
+                "destructive-precondition",
+                "a [destructive] step must state 'Precondition: ...'",
+            )
         earlier = route.steps[:n]
         if not any(_BACKUP_RE.search(s.text + "\n" + (s.command or "")) for s in earlier):
-            yield error(step.line, "destructive-backup", "no earlier step of this route backs up what this step destroys")
+            yield error(
+                step.line,
+                "destructive-backup",
+                "no earlier step of this route backs up what this step destroys",
+            )
 
 
-def _lint_ids(playbooks: list[Playbook], coverage: bool, directory: Path | None) -> Iterator[LintError]:
+def _lint_ids(
+    playbooks: list[Playbook], coverage: bool, directory: Path | None
+) -> Iterator[LintError]:
     by_id: dict[str, list[Playbook]] = {}
     for playbook in playbooks:
         by_id.setdefault(playbook.id, []).append(playbook)
     for playbook_id, same in by_id.items():
         for duplicate in same[1:]:
-            yield LintError(_where(duplicate), duplicate.front_matter_lines.get("id", 1), "duplicate-id", f"id '{playbook_id}' is also declared by {_where(same[0])}")
+            yield LintError(
+                _where(duplicate),
+                duplicate.front_matter_lines.get("id", 1),
+                "duplicate-id",
+                f"id '{playbook_id}' is also declared by {_where(same[0])}",
+            )
     if NO_MATCH_ID in by_id:
         bad = by_id[NO_MATCH_ID][0]
-        yield LintError(_where(bad), 1, "reserved-id", f"'{NO_MATCH_ID}' means no confident match and must not be a playbook")
+        yield LintError(
+            _where(bad),
+            1,
+            "reserved-id",
+            f"'{NO_MATCH_ID}' means no confident match and must not be a playbook",
+        )
     if coverage:
         where = directory if directory is not None else Path(".")
         for playbook_id in TAXONOMY_IDS:
             if playbook_id not in by_id:
-                yield LintError(where / f"{playbook_id}.md", 1, "coverage", f"taxonomy id '{playbook_id}' has no playbook")
+                yield LintError(
+                    where / f"{playbook_id}.md",
+                    1,
+                    "coverage",
+                    f"taxonomy id '{playbook_id}' has no playbook",
+                )
 
 
 def _lint_related(playbooks: list[Playbook]) -> Iterator[LintError]:
@@ -225,9 +284,13 @@ def _lint_related(playbooks: list[Playbook]) -> Iterator[LintError]:
         line = playbook.front_matter_lines.get("related", 1)
         for related in playbook.related:
             if related == playbook.id:
-                yield LintError(_where(playbook), line, "related", "a playbook cannot be related to itself")
+                yield LintError(
+                    _where(playbook), line, "related", "a playbook cannot be related to itself"
+                )
             elif related not in known:
-                yield LintError(_where(playbook), line, "related", f"related id '{related}' is not a playbook")
+                yield LintError(
+                    _where(playbook), line, "related", f"related id '{related}' is not a playbook"
+                )
 
 
 def _lint_examples(playbooks: list[Playbook]) -> Iterator[LintError]:
@@ -241,12 +304,25 @@ def _lint_examples(playbooks: list[Playbook]) -> Iterator[LintError]:
             hits = signatures.hits(example)
             own = next((hit for hit in hits if hit.playbook_id == playbook.id), None)
             if own is None:
-                yield LintError(_where(playbook), line, "example-unmatched", f"Symptoms example {n + 1} matches none of this playbook's signatures")
+                yield LintError(
+                    _where(playbook),
+                    line,
+                    "example-unmatched",
+                    f"Symptoms example {n + 1} matches none of this playbook's signatures",
+                )
                 continue
-            rivals = [hit for hit in hits if hit.playbook_id != playbook.id and hit.span >= own.span]
+            rivals = [
+                hit for hit in hits if hit.playbook_id != playbook.id and hit.span >= own.span
+            ]
             for rival in rivals:
                 how = "more strongly" if rival.span > own.span else "as strongly"
-                yield LintError(_where(playbook), line, "example-shadowed", f"Symptoms example {n + 1} is matched {how} by '{rival.playbook_id}' ({rival.span} vs {own.span} characters)")
+                yield LintError(
+                    _where(playbook),
+                    line,
+                    "example-shadowed",
+                    f"Symptoms example {n + 1} is matched {how} by '{rival.playbook_id}' "
+                    f"({rival.span} vs {own.span} characters)",
+                )
 
 
 def _compiles(playbook: Playbook) -> bool:

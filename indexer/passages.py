@@ -44,6 +44,7 @@ class Passage:
 
 def passages_for(playbook: Playbook) -> list[Passage]:
     """``#summary``, ``#symptoms``, ``#why`` and one ``#fix-<n>`` per fix route."""
+
     def make(section: str, text: str) -> Passage:
         return Passage(f"{playbook.id}#{section}", playbook.id, section, text.strip())
 
@@ -55,7 +56,9 @@ def passages_for(playbook: Playbook) -> list[Passage]:
     for section, title in (("symptoms", "Symptoms"), ("why", "Why it happens")):
         found = playbook.section(title)
         if found is not None and found.text.strip():
-            passages.append(make(section, f"{playbook.title}: {title.lower()}\n{markdown_to_text(found.text)}"))
+            passages.append(
+                make(section, f"{playbook.title}: {title.lower()}\n{markdown_to_text(found.text)}")
+            )
     for n, route in enumerate(playbook.routes, start=1):
         lines = [f"{playbook.title}: fix" + (f", {route.title}" if route.title else "")]
         lines.extend(" ".join(markdown_to_text(step.text).split()) for step in route.steps)

@@ -78,7 +78,12 @@ class Hit:
 
 
 _REQUIRED: dict[str, type] = {
-    "model": str, "dimension": int, "count": int, "kb_sha256": str, "files": dict, "built_at": str,
+    "model": str,
+    "dimension": int,
+    "count": int,
+    "kb_sha256": str,
+    "files": dict,
+    "built_at": str,
 }
 
 
@@ -137,7 +142,7 @@ def read_passages(path: Path) -> list[Passage]:
 def read_embeddings(path: Path, count: int, dimension: int) -> np.ndarray:
     """The stored vectors, checked for shape and dtype."""
     try:
-        vectors = np.load(path, allow_pickle=False)
+        vectors: np.ndarray = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as exc:
         raise CorruptIndexError(f"{path} is unreadable ({exc}); {FIX}") from None
     if vectors.dtype != np.float32 or vectors.shape != (count, dimension):
@@ -150,7 +155,9 @@ def read_embeddings(path: Path, count: int, dimension: int) -> np.ndarray:
 class IndexBundle:
     """A loaded, verified index: passages, BM25, and the FAISS index opened on demand."""
 
-    def __init__(self, directory: Path, manifest: Manifest, passages: list[Passage], lexical: BM25Index):
+    def __init__(
+        self, directory: Path, manifest: Manifest, passages: list[Passage], lexical: BM25Index
+    ):
         self.directory = directory
         self.manifest = manifest
         self.passages = passages
@@ -174,19 +181,27 @@ class IndexBundle:
                 f"the index at {directory} was built with {manifest.model}, not {model_name}; {FIX}"
             )
         if playbooks is not None and manifest.kb_sha256 != kb_digest(playbooks):
-            raise StaleIndexError(f"the index at {directory} was built from another version of the knowledge base; {FIX}")
+            raise StaleIndexError(
+                f"the index at {directory} was built from another version of the knowledge base; {FIX}"
+            )
         for name in DATA_FILES:
             path = directory / name
             if not path.is_file():
                 raise CorruptIndexError(f"the index at {directory} lacks {name}; {FIX}")
             if manifest.files.get(name) != file_sha256(path):
-                raise CorruptIndexError(f"{path} does not match the manifest (changed or truncated); {FIX}")
+                raise CorruptIndexError(
+                    f"{path} does not match the manifest (changed or truncated); {FIX}"
+                )
         passages = read_passages(directory / PASSAGES)
         if len(passages) != manifest.count:
-            raise CorruptIndexError(f"{directory / PASSAGES} has {len(passages)} passages, the manifest {manifest.count}; {FIX}")
+            raise CorruptIndexError(
+                f"{directory / PASSAGES} has {len(passages)} passages, the manifest {manifest.count}; {FIX}"
+            )
         lexical = BM25Index.load(directory / LEXICAL)
         if lexical.doc_ids != [p.passage_id for p in passages]:
-            raise CorruptIndexError(f"{directory / LEXICAL} does not index the passages of {PASSAGES}; {FIX}")
+            raise CorruptIndexError(
+                f"{directory / LEXICAL} does not index the passages of {PASSAGES}; {FIX}"
+            )
         return cls(directory, manifest, passages, lexical)
 
     def passage(self, passage_id: str) -> Passage:
@@ -203,7 +218,9 @@ class IndexBundle:
         """Cosine ranking of a unit query vector (from the embedder named in the manifest)."""
         vector = np.ascontiguousarray(query_vector, dtype=np.float32).reshape(1, -1)
         if vector.shape[1] != self.manifest.dimension:
-            raise ValueError(f"query vector has dimension {vector.shape[1]}, the index {self.manifest.dimension}")
+            raise ValueError(
+                f"query vector has dimension {vector.shape[1]}, the index {self.manifest.dimension}"
+            )
         index = self._faiss_index()
         k = min(k, len(self.passages))
         if k <= 0:
@@ -224,7 +241,9 @@ class IndexBundle:
                 try:
                     index = faiss.read_index(str(path))
                 except RuntimeError as exc:
-                    raise CorruptIndexError(f"{path} is unreadable ({str(exc).splitlines()[0]}); {FIX}") from None
+                    raise CorruptIndexError(
+                        f"{path} is unreadable ({str(exc).splitlines()[0]}); {FIX}"
+                    ) from None
                 if index.ntotal != len(self.passages) or index.d != self.manifest.dimension:
                     raise CorruptIndexError(
                         f"{path} holds {index.ntotal} vectors of dimension {index.d}, expected "

@@ -45,7 +45,10 @@ def test_build_then_rebuild_then_force(tmp_path):
     ("args", "message"),
     [
         (["--kb", str(FIXTURES / "missing")], "no such directory"),
-        (["--kb", str(FIXTURES / "broken" / "front-matter")], "fixture-table.md:2: unknown front-matter key"),
+        (
+            ["--kb", str(FIXTURES / "broken" / "front-matter")],
+            "fixture-table.md:2: unknown front-matter key",
+        ),
     ],
 )
 def test_errors_are_one_line_and_exit_2(tmp_path, args, message):

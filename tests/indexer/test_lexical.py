@@ -7,7 +7,9 @@ from migfix.indexer.lexical import BM25Index, tokenize
 
 
 def test_identifiers_are_kept_whole_and_split():
-    tokens = tokenize("InconsistentMigrationHistory: Migration admin.0001_initial; table django_migrations")
+    tokens = tokenize(
+        "InconsistentMigrationHistory: Migration admin.0001_initial; table django_migrations"
+    )
 
     assert {"inconsistentmigrationhistory", "inconsistent", "migration", "history"} <= set(tokens)
     assert {"admin.0001_initial", "admin", "0001_initial", "0001", "initial"} <= set(tokens)
@@ -22,7 +24,10 @@ def test_a_plain_word_is_one_token():
 DOCS = [
     ("graph", "Conflicting migrations detected; multiple leaf nodes in the migration graph"),
     ("table", 'relation "shop_order" does not exist; no such table: shop_order'),
-    ("history", "InconsistentMigrationHistory: Migration admin.0001_initial is applied before its dependency"),
+    (
+        "history",
+        "InconsistentMigrationHistory: Migration admin.0001_initial is applied before its dependency",
+    ),
 ]
 
 
@@ -42,7 +47,9 @@ def test_unknown_terms_find_nothing_and_k_limits_the_result():
 
 
 def test_scores_fall_with_document_length():
-    short = BM25Index.build([("short", "duplicate column"), ("long", "duplicate column " + "filler words " * 30)])
+    short = BM25Index.build(
+        [("short", "duplicate column"), ("long", "duplicate column " + "filler words " * 30)]
+    )
 
     first, second = short.search("duplicate column", 2)
     assert (first.doc_id, second.doc_id) == ("short", "long")
@@ -58,7 +65,15 @@ def test_save_and_load_round_trip(tmp_path):
     assert loaded.search("shop_order", 3) == index.search("shop_order", 3)
 
 
-@pytest.mark.parametrize("content", ["", "{", '{"format": 1}', '{"format": 1, "k1": 1, "b": 1, "doc_ids": ["a"], "lengths": [1], "postings": {"x": [[5, 1]]}}'])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "",
+        "{",
+        '{"format": 1}',
+        '{"format": 1, "k1": 1, "b": 1, "doc_ids": ["a"], "lengths": [1], "postings": {"x": [[5, 1]]}}',
+    ],
+)
 def test_a_damaged_file_is_a_corrupt_index(tmp_path, content):
     path = tmp_path / "lexical.json"
     path.write_text(content)

@@ -14,8 +14,11 @@ def test_a_playbook_yields_summary_symptoms_why_and_one_passage_per_route():
     passages = passages_for(playbook)
 
     assert [p.passage_id for p in passages] == [
-        "fixture-table#summary", "fixture-table#symptoms", "fixture-table#why",
-        "fixture-table#fix-1", "fixture-table#fix-2",
+        "fixture-table#summary",
+        "fixture-table#symptoms",
+        "fixture-table#why",
+        "fixture-table#fix-1",
+        "fixture-table#fix-2",
     ]
     by_section = {p.section: p.text for p in passages}
     assert "no such table: shop_order" in by_section["symptoms"]
@@ -35,14 +38,19 @@ def test_text_hash_follows_the_text():
 
 
 def test_markdown_keeps_code_and_drops_markup():
-    text = markdown_to_text("Run `migrate --check`, **then**:\n\n```sh\npython manage.py migrate\n```\n")
+    text = markdown_to_text(
+        "Run `migrate --check`, **then**:\n\n```sh\npython manage.py migrate\n```\n"
+    )
 
     assert text == "Run migrate --check, then:\npython manage.py migrate"
 
 
 def test_readable_signature_names_groups_and_drops_regex_syntax():
     assert readable_signature(r"no such table: (?P<table>\w+)") == "no such table: table"
-    assert readable_signature(r"^(?:CommandError: )?No installed app with label '(?P<app>[^']+)'\.$") == (
-        "CommandError: No installed app with label 'app'."
+    assert readable_signature(
+        r"^(?:CommandError: )?No installed app with label '(?P<app>[^']+)'\.$"
+    ) == ("CommandError: No installed app with label 'app'.")
+    assert (
+        readable_signature(r"Migration .* is applied before [a-z]{2,3}")
+        == "Migration is applied before"
     )
-    assert readable_signature(r"Migration .* is applied before [a-z]{2,3}") == "Migration is applied before"

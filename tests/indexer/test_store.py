@@ -15,7 +15,15 @@ from migfix.indexer.build import build_index
 from migfix.indexer.errors import CorruptIndexError, IndexMissingError, StaleIndexError
 from migfix.indexer.passages import passages_for_all
 from migfix.indexer.playbook import load_playbooks
-from migfix.indexer.store import DATA_FILES, EMBEDDINGS, FAISS, MANIFEST, IndexBundle, default_index_dir, ensure_index
+from migfix.indexer.store import (
+    DATA_FILES,
+    EMBEDDINGS,
+    FAISS,
+    MANIFEST,
+    IndexBundle,
+    default_index_dir,
+    ensure_index,
+)
 
 pytestmark = pytest.mark.model
 
@@ -27,7 +35,11 @@ def test_round_trip(built_index, kb_playbooks, embedder):
 
     manifest = json.loads((built_index / MANIFEST).read_text())
     assert manifest["count"] == len(bundle.passages) == len(passages_for_all(kb_playbooks))
-    assert (manifest["model"], manifest["dimension"], manifest["metric"]) == (embedder.name, 384, "cosine")
+    assert (manifest["model"], manifest["dimension"], manifest["metric"]) == (
+        embedder.name,
+        384,
+        "cosine",
+    )
     assert {p.playbook_id for p in bundle.passages} == {p.id for p in kb_playbooks}
     vectors = np.load(built_index / EMBEDDINGS)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
@@ -86,7 +98,11 @@ def test_a_damaged_file_is_refused(index_copy, name, damage):
         path.write_bytes(data[: len(data) // 2])
     elif damage == "garble":
         middle = len(data) // 2
-        path.write_bytes(data[:middle] + bytes(b ^ 0xFF for b in data[middle : middle + 16]) + data[middle + 16 :])
+        path.write_bytes(
+            data[:middle]
+            + bytes(b ^ 0xFF for b in data[middle : middle + 16])
+            + data[middle + 16 :]
+        )
     else:
         path.unlink()
 
@@ -95,7 +111,9 @@ def test_a_damaged_file_is_refused(index_copy, name, damage):
         IndexBundle.load(index_copy)
 
 
-def test_a_faiss_file_that_disagrees_with_the_passages_is_refused_on_first_dense_query(index_copy, embedder):
+def test_a_faiss_file_that_disagrees_with_the_passages_is_refused_on_first_dense_query(
+    index_copy, embedder
+):
     import faiss
 
     smaller = faiss.IndexFlatIP(384)
@@ -119,9 +137,13 @@ def test_a_rebuild_of_an_unchanged_kb_embeds_nothing(index_copy, kb_playbooks, e
 
 def test_a_rebuild_embeds_only_the_changed_passages(index_copy, kb_playbooks, embedder, tmp_path):
     edited = load_playbooks(_edited_kb_copy(kb_playbooks, tmp_path))
-    changed = {p.text for p in passages_for_all(edited)} - {p.text for p in passages_for_all(kb_playbooks)}
+    changed = {p.text for p in passages_for_all(edited)} - {
+        p.text for p in passages_for_all(kb_playbooks)
+    }
     old = IndexBundle.load(index_copy)
-    old_vectors = dict(zip((p.passage_id for p in old.passages), np.load(index_copy / EMBEDDINGS), strict=True))
+    old_vectors = dict(
+        zip((p.passage_id for p in old.passages), np.load(index_copy / EMBEDDINGS), strict=True)
+    )
     before = len(embedder.embedded)
 
     manifest = build_index(edited, index_copy, embedder, progress=False)
@@ -182,7 +204,9 @@ def test_loading_and_a_lexical_query_import_neither_torch_nor_faiss(built_index)
         "print(sorted(m for m in ('torch', 'faiss', 'sentence_transformers', 'transformers') if m in sys.modules))\n"
     )
 
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
 
     assert result.stdout.strip() == "[]"
 
@@ -194,7 +218,11 @@ def _edited_kb_copy(playbooks, tmp_path: Path) -> Path:
     for playbook in playbooks:
         shutil.copy(playbook.path, kb / playbook.path.name)
     target = kb / playbooks[0].path.name
-    target.write_text(target.read_text().replace("## Why it happens\n", "## Why it happens\n\nAn edited sentence.\n", 1))
+    target.write_text(
+        target.read_text().replace(
+            "## Why it happens\n", "## Why it happens\n\nAn edited sentence.\n", 1
+        )
+    )
     return kb
 
 

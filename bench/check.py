@@ -27,7 +27,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "tests" / "fixtures" / "django" / "shop"
-HAZARDS = '''
+HAZARDS = """
 from django.db import migrations, models
 
 
@@ -37,8 +37,8 @@ class Migration(migrations.Migration):
         migrations.AddField("product", "price", models.IntegerField()),
         migrations.AlterField("product", "sku", models.CharField(max_length=20, unique=True)),
     ]
-'''
-MODELS = '''
+"""
+MODELS = """
 from django.db import models
 
 
@@ -47,17 +47,22 @@ class Product(models.Model):
     sku = models.CharField(max_length=20, unique=True)
     barcode = models.CharField(max_length=20, blank=True)
     price = models.IntegerField()
-'''
-DJANGO_COMMANDS = (["showmigrations"], ["makemigrations", "--check", "--dry-run"],
-                   ["migrate", "--check"])
+"""
+DJANGO_COMMANDS = (
+    ["showmigrations"],
+    ["makemigrations", "--check", "--dry-run"],
+    ["migrate", "--check"],
+)
 
 
 def build(root: Path, python: str, env: dict[str, str]) -> None:
     shutil.copytree(TEMPLATE, root, ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3"))
     subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=root, env=env, check=True)
     with sqlite3.connect(root / "db.sqlite3") as db:
-        db.executemany("INSERT INTO catalog_product (name, sku, barcode) VALUES (?, ?, '')",
-                       [(f"p{i}", f"S{i % 50}") for i in range(1000)])
+        db.executemany(
+            "INSERT INTO catalog_product (name, sku, barcode) VALUES (?, ?, '')",
+            [(f"p{i}", f"S{i % 50}") for i in range(1000)],
+        )
     (root / "catalog" / "migrations" / "0002_hazards.py").write_text(HAZARDS)
     (root / "catalog" / "models.py").write_text(MODELS)
 
@@ -82,18 +87,23 @@ def main() -> None:
         build(root, args.python, env)
         django_times, migfix_times, findings = [], [], []
         for _ in range(args.rounds):
-            django_times.append(sum(timed([args.python, "manage.py", *c], root, env)[0]
-                                    for c in DJANGO_COMMANDS))
+            django_times.append(
+                sum(timed([args.python, "manage.py", *c], root, env)[0] for c in DJANGO_COMMANDS)
+            )
             seconds, out = timed([migfix, "check", "--json", "--python", args.python], root, env)
             migfix_times.append(seconds)
             findings = [f["code"] for f in json.loads(out)["findings"]]
     django_median, migfix_median = statistics.median(django_times), statistics.median(migfix_times)
     print("project: shop on SQLite, 1000 products, 1 unapplied migration with 2 data hazards")
     print(f"rounds: {args.rounds} (median)")
-    print(f"Django's showmigrations + makemigrations --check --dry-run + migrate --check: "
-          f"{django_median:.2f}s")
-    print(f"migfix check --json: {migfix_median:.2f}s "
-          f"({migfix_median / django_median:.0%} of Django's three)")
+    print(
+        f"Django's showmigrations + makemigrations --check --dry-run + migrate --check: "
+        f"{django_median:.2f}s"
+    )
+    print(
+        f"migfix check --json: {migfix_median:.2f}s "
+        f"({migfix_median / django_median:.0%} of Django's three)"
+    )
     print(f"migfix findings: {', '.join(findings)}")
     print("Django's three report: the unapplied migration (none predicts the data failures)")
 

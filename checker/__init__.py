@@ -13,15 +13,15 @@ __all__ = ["run_check", "Report", "Finding"]
 
 def __getattr__(name: str) -> Any:
     if name == "run_check":
-        from .runner import run_check
+        from migfix.checker.runner import run_check
 
         return run_check
     if name == "Report":
-        from .report import Report
+        from migfix.checker.report import Report
 
         return Report
     if name == "Finding":
-        from .findings import Finding
+        from migfix.checker.findings import Finding
 
         return Finding
     raise AttributeError(name)

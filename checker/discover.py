@@ -13,9 +13,7 @@ from pathlib import Path
 
 from migfix.indexer.errors import MigfixError
 
-SETTINGS_IN_MANAGE = re.compile(
-    r"""DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w.]+)['"]"""
-)
+SETTINGS_IN_MANAGE = re.compile(r"""DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w.]+)['"]""")
 
 
 class ProjectNotFound(MigfixError, FileNotFoundError):
@@ -55,7 +53,8 @@ def find_settings(project: Path, explicit: str | None = None) -> str:
     match = SETTINGS_IN_MANAGE.search((project / "manage.py").read_text(errors="replace"))
     if match is None:
         raise ProjectNotFound(
-            f"cannot tell the settings module from {project / 'manage.py'} (use --settings)")
+            f"cannot tell the settings module from {project / 'manage.py'} (use --settings)"
+        )
     return match.group(1)
 
 
@@ -67,13 +66,22 @@ def find_python(project: Path, explicit: str | os.PathLike[str] | None = None) -
             raise ProjectNotFound(f"--python {path}: not an executable file")
         return path
     for name in (".venv", "venv"):
-        for candidate in (project / name / "bin" / "python", project / name / "Scripts" / "python.exe"):
+        for candidate in (
+            project / name / "bin" / "python",
+            project / name / "Scripts" / "python.exe",
+        ):
             if candidate.is_file():
                 return candidate
     return Path(sys.executable)
 
 
-def find_target(project: str | os.PathLike[str] | None = None, *, settings: str | None = None,
-                python: str | os.PathLike[str] | None = None) -> Target:
+def find_target(
+    project: str | os.PathLike[str] | None = None,
+    *,
+    settings: str | None = None,
+    python: str | os.PathLike[str] | None = None,
+) -> Target:
     root = find_project(project)
-    return Target(project=root, settings=find_settings(root, settings), python=find_python(root, python))
+    return Target(
+        project=root, settings=find_settings(root, settings), python=find_python(root, python)
+    )

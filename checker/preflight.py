@@ -22,7 +22,9 @@ from .graph_checks import Key, label
 from .schema_checks import DatabaseSchema
 
 NOT_PROVIDED = models.NOT_PROVIDED
-TEXT_TYPES = {"CharField", "TextField", "SlugField", "EmailField", "URLField", "GenericIPAddressField"}
+TEXT_TYPES = {
+    "CharField", "TextField", "SlugField", "EmailField", "URLField", "GenericIPAddressField",
+}
 INTEGER = re.compile(r"^\s*[-+]?\d+\s*$")
 BOOLEAN_WORDS = {"t", "true", "y", "yes", "on", "1", "f", "false", "n", "no", "off", "0"}
 SAMPLE = 5
@@ -97,7 +99,7 @@ class Preflight:
         elif isinstance(op, operations.AlterUniqueTogether):
             model = before.apps.get_model(key[0], op.name)
             old = {tuple(t) for t in model._meta.unique_together}
-            for fields in sorted(set(tuple(t) for t in (op.unique_together or ())) - old):
+            for fields in sorted({tuple(t) for t in (op.unique_together or ())} - old):
                 self._unique(key, model, list(fields), "unique_together %s" % (fields,))
 
     def _table(self, model: Any) -> Optional[str]:
@@ -105,16 +107,14 @@ class Preflight:
         return table if self.schema.has_table(table) else None
 
     def _count(self, query: str) -> int:
-        with transaction.atomic(using=self.connection.alias):
-            with self.connection.cursor() as cursor:
-                cursor.execute(query)
-                return int(cursor.fetchone()[0])
+        with transaction.atomic(using=self.connection.alias), self.connection.cursor() as cursor:
+            cursor.execute(query)
+            return int(cursor.fetchone()[0])
 
     def _rows(self, query: str) -> List[Sequence[Any]]:
-        with transaction.atomic(using=self.connection.alias):
-            with self.connection.cursor() as cursor:
-                cursor.execute(query)
-                return list(cursor.fetchall())
+        with transaction.atomic(using=self.connection.alias), self.connection.cursor() as cursor:
+            cursor.execute(query)
+            return list(cursor.fetchall())
 
     def _add_field(self, key: Key, model: Any, field: Any) -> None:
         table = self._table(model)
@@ -153,7 +153,8 @@ class Preflight:
         if new.unique and not new.primary_key and not (old.unique or old.primary_key):
             self._unique(key, model, [new.name], "unique %s" % new.name, column_of=old)
         if new.many_to_one and new.db_constraint and (
-            not old.many_to_one or old.related_model._meta.db_table != new.related_model._meta.db_table
+            not old.many_to_one
+            or old.related_model._meta.db_table != new.related_model._meta.db_table
         ):
             self._orphans(key, model, new, "AlterField", column=old.column)
         self._cast(key, model, old, new)
@@ -194,7 +195,8 @@ class Preflight:
              "sample": [[_plain(v) for v in row] for row in sample], "query": grouped},
         ))
 
-    def _orphans(self, key: Key, model: Any, field: Any, kind: str, column: Optional[str] = None) -> None:
+    def _orphans(self, key: Key, model: Any, field: Any, kind: str,
+                 column: Optional[str] = None) -> None:
         table = self._table(model)
         target = field.related_model._meta.db_table
         column = column or field.column

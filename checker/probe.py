@@ -188,7 +188,8 @@ def check(probe: Probe, args: argparse.Namespace) -> None:
     if guard.blocked:
         probe.add([Finding(
             code="probe.write_blocked", severity="error",
-            message="migfix refused %d non-read statement(s); please report this" % len(guard.blocked),
+            message="migfix refused %d non-read statement(s); please report this"
+            % len(guard.blocked),
             evidence={"statements": guard.blocked},
         )])
 
@@ -235,8 +236,11 @@ def graph_checks(probe: Probe, connection: Optional[Any], alias: str, loadable: 
     from .state_checks import missing_migrations
 
     probe.attempt("conflicts", lambda: graph.conflicts(loader))
-    probe.attempt("history", lambda: graph.inconsistent_history(loader, applied, alias)
-                  + graph.missing_on_disk(loader, applied) + graph.partial_squashes(loader, applied))
+    probe.attempt("history", lambda: (
+        graph.inconsistent_history(loader, applied, alias)
+        + graph.missing_on_disk(loader, applied)
+        + graph.partial_squashes(loader, applied)
+    ))
     plan = graph.unapplied_plan(loader, applied)
     probe.add(graph.plan_finding(plan))
     probe.attempt("state", lambda: missing_migrations(loader))
@@ -244,15 +248,21 @@ def graph_checks(probe: Probe, connection: Optional[Any], alias: str, loadable: 
         probe.attempt("schema", lambda: schema_and_data(probe, loader, connection, applied, plan))
 
 
-def schema_and_data(probe: Probe, loader: Any, connection: Any, applied: Any, plan: List[Any]) -> List[Finding]:
+def schema_and_data(probe: Probe, loader: Any, connection: Any, applied: Any,
+                    plan: List[Any]) -> List[Finding]:
     from .preflight import Preflight
-    from .schema_checks import DatabaseSchema, missing_schema, tables_of, unrecorded_schema, walk_plan
+    from .schema_checks import (
+        DatabaseSchema,
+        missing_schema,
+        tables_of,
+        unrecorded_schema,
+        walk_plan,
+    )
 
     schema = DatabaseSchema(connection)
     nodes = [key for key in loader.graph.nodes if key in applied]
-    state = loader.project_state(nodes=nodes, at_end=True) if nodes else loader.project_state(nodes=[])
-    migrated = set(loader.migrated_apps)
-    expected = tables_of(state, migrated) if nodes else {}
+    state = loader.project_state(nodes=nodes, at_end=True)
+    expected = tables_of(state, set(loader.migrated_apps)) if nodes else {}
     findings = missing_schema(expected, schema)
     if plan:
         preflight = Preflight(connection, schema)

@@ -43,7 +43,8 @@ class ReadOnlyGuard:
     def __init__(self) -> None:
         self.blocked: List[str] = []
 
-    def __call__(self, execute: Callable[..., Any], sql: Any, params: Any, many: bool, context: Any) -> Any:
+    def __call__(self, execute: Callable[..., Any], sql: Any, params: Any, many: bool,
+                 context: Any) -> Any:
         text = sql if isinstance(sql, str) else str(sql)
         if not is_read(text):
             self.blocked.append(text[:300])

@@ -16,24 +16,37 @@ import tempfile
 import time
 from pathlib import Path
 
-from .discover import Target, find_target
-from .findings import Finding
-from .probe import BEGIN, END, STAGE
-from .report import Report
+from migfix.checker.discover import Target, find_target
+from migfix.checker.findings import Finding
+from migfix.checker.probe import BEGIN, END, STAGE
+from migfix.checker.report import Report
 
 PROBE_PACKAGE = "migfix_probe"
 #: The modules that run under the user's interpreter (standard library + Django only).
 PROBE_MODULES = (
-    "findings", "report", "scan", "readonly", "graph_checks", "state_checks",
-    "schema_checks", "preflight", "probe",
+    "findings",
+    "report",
+    "scan",
+    "readonly",
+    "graph_checks",
+    "state_checks",
+    "schema_checks",
+    "preflight",
+    "probe",
 )
 #: Stages during which a hang is the database's doing, not the project's.
 DATABASE_STAGES = ("connect", "recorder", "duplicate_rows", "loader", "schema", "preflight")
 
 
-def run_check(project: str | os.PathLike[str] | None = None, *, settings: str | None = None,
-              python: str | os.PathLike[str] | None = None, database: str = "default",
-              timeout: float = 60.0, env: dict[str, str] | None = None) -> Report:
+def run_check(
+    project: str | os.PathLike[str] | None = None,
+    *,
+    settings: str | None = None,
+    python: str | os.PathLike[str] | None = None,
+    database: str = "default",
+    timeout: float = 60.0,
+    env: dict[str, str] | None = None,
+) -> Report:
     """Check a project read-only and return its report (raises ProjectNotFound on bad input)."""
     target = find_target(project, settings=settings, python=python)
     with tempfile.TemporaryDirectory(prefix="migfix-probe-") as workdir:
@@ -50,25 +63,50 @@ def _ship(workdir: Path) -> None:
         shutil.copyfile(here / f"{name}.py", package / f"{name}.py")
 
 
-def _run(target: Target, database: str, timeout: float, workdir: Path,
-         extra_env: dict[str, str] | None) -> Report:
+def _run(
+    target: Target, database: str, timeout: float, workdir: Path, extra_env: dict[str, str] | None
+) -> Report:
     env = dict(os.environ, **(extra_env or {}))
     env["PYTHONPATH"] = os.pathsep.join([str(workdir), str(target.project)])
     env["PYTHONDONTWRITEBYTECODE"] = "1"  # leave no __pycache__ in the user's project
     env["DJANGO_SETTINGS_MODULE"] = target.settings
-    command = [str(target.python), "-m", f"{PROBE_PACKAGE}.probe", "--settings", target.settings,
-               "--database", database, "--project", str(target.project)]
-    report = Report(database=database, project=str(target.project), settings=target.settings,
-                    python=str(target.python))
+    command = [
+        str(target.python),
+        "-m",
+        f"{PROBE_PACKAGE}.probe",
+        "--settings",
+        target.settings,
+        "--database",
+        database,
+        "--project",
+        str(target.project),
+    ]
+    report = Report(
+        database=database,
+        project=str(target.project),
+        settings=target.settings,
+        python=str(target.python),
+    )
     start = time.perf_counter()
     try:
-        process = subprocess.Popen(command, cwd=target.project, env=env, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=target.project,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
     except OSError as exc:
-        report.findings.append(Finding(
-            code="project.load_error", severity="error",
-            message=f"cannot run {target.python}: {exc}",
-            evidence={"stage": "interpreter", "error": str(exc)}))
+        report.findings.append(
+            Finding(
+                code="project.load_error",
+                severity="error",
+                message=f"cannot run {target.python}: {exc}",
+                evidence={"stage": "interpreter", "error": str(exc)},
+            )
+        )
         return report
     try:
         stdout, stderr = process.communicate(timeout=timeout)
@@ -81,11 +119,15 @@ def _run(target: Target, database: str, timeout: float, workdir: Path,
     parsed = _parse(stdout)
     if parsed is None:
         tail = (stderr or "").strip().splitlines()[-5:]
-        report.findings.append(Finding(
-            code="project.load_error", severity="error",
-            message=f"the probe produced no report (exit {process.returncode}): "
-                    + (tail[-1] if tail else "no output"),
-            evidence={"stage": "probe", "exit": process.returncode, "stderr": tail}))
+        report.findings.append(
+            Finding(
+                code="project.load_error",
+                severity="error",
+                message=f"the probe produced no report (exit {process.returncode}): "
+                + (tail[-1] if tail else "no output"),
+                evidence={"stage": "probe", "exit": process.returncode, "stderr": tail},
+            )
+        )
         return report
     parsed.timings["wall"] = round(time.perf_counter() - start, 4)
     return parsed
@@ -98,21 +140,26 @@ def _parse(stdout: str) -> Report | None:
     if begin < 0 or end < begin:
         return None
     try:
-        return Report.from_dict(json.loads(stdout[begin + len(BEGIN):end]))
+        return Report.from_dict(json.loads(stdout[begin + len(BEGIN) : end]))
     except (ValueError, KeyError, TypeError):
         return None
 
 
 def _timeout(stderr: str, timeout: float, database: str) -> Finding:
-    stages = [line[len(STAGE):].strip() for line in (stderr or "").splitlines()
-              if line.startswith(STAGE)]
+    stages = [
+        line[len(STAGE) :].strip() for line in (stderr or "").splitlines() if line.startswith(STAGE)
+    ]
     stage = stages[-1] if stages else "start"
     if stage in DATABASE_STAGES:
         return Finding(
-            code="db.unreachable", severity="error",
+            code="db.unreachable",
+            severity="error",
             message=f"database '{database}' did not answer within {timeout:g}s (during {stage})",
-            evidence={"stage": stage, "timeout": timeout, "alias": database})
+            evidence={"stage": stage, "timeout": timeout, "alias": database},
+        )
     return Finding(
-        code="project.timeout", severity="error",
+        code="project.timeout",
+        severity="error",
         message=f"the project did not finish loading within {timeout:g}s (during {stage})",
-        evidence={"stage": stage, "timeout": timeout})
+        evidence={"stage": stage, "timeout": timeout},
+    )

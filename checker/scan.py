@@ -17,7 +17,8 @@ from .findings import Finding
 CONFLICT_MARKER = re.compile(r"^(<{7}|={7}|>{7})(\s|$)")
 
 
-def scan_migrations_dir(app_label: str, module_name: str, path: str, has_init: bool) -> List[Finding]:
+def scan_migrations_dir(app_label: str, module_name: str, path: str,
+                        has_init: bool) -> List[Finding]:
     """Findings for one app's migrations folder (``path``), in file-name order."""
     names = sorted(
         name for name in os.listdir(path)
@@ -88,12 +89,14 @@ def _defines_migration(tree: ast.Module) -> bool:
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name == "Migration":
             return True
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            if any((alias.asname or alias.name) == "Migration" for alias in node.names):
-                return True
-        if isinstance(node, ast.Assign):
-            if any(isinstance(t, ast.Name) and t.id == "Migration" for t in node.targets):
-                return True
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and any(
+            (alias.asname or alias.name) == "Migration" for alias in node.names
+        ):
+            return True
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "Migration" for t in node.targets
+        ):
+            return True
     return False
 
 

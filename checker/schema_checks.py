@@ -116,7 +116,8 @@ def walk_plan(
     return added
 
 
-def unrecorded_schema(added: Dict[Key, Tables], schema: DatabaseSchema, expected: Tables) -> List[Finding]:
+def unrecorded_schema(added: Dict[Key, Tables], schema: DatabaseSchema,
+                      expected: Tables) -> List[Finding]:
     """Tables/columns already present that an unapplied migration would create."""
     findings = []
     for key, tables in added.items():

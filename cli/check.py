@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import click
-
 from migfix.checker.findings import SEVERITIES
 from migfix.checker.report import Report
 from migfix.indexer.errors import MigfixError
@@ -20,25 +19,52 @@ STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
 @click.command("check")
-@click.option("--project", type=click.Path(path_type=Path), default=None,
-              help="Project folder (or its manage.py). Default: manage.py here or above.")
+@click.option(
+    "--project",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Project folder (or its manage.py). Default: manage.py here or above.",
+)
 @click.option("--settings", default=None, help="Settings module (default: from manage.py).")
-@click.option("--python", "python", type=click.Path(path_type=Path), default=None,
-              help="The project's interpreter (default: .venv/venv in the project, else this one).")
+@click.option(
+    "--python",
+    "python",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The project's interpreter (default: .venv/venv in the project, else this one).",
+)
 @click.option("--database", default="default", show_default=True, help="Database alias.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option("--fail-on", type=click.Choice(SEVERITIES), default="error", show_default=True,
-              help="Exit 1 when a finding at or above this severity exists.")
-@click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
-              help="Seconds before a hanging project or database is cut off.")
-def check(project: Path | None, settings: str | None, python: Path | None, database: str,
-          as_json: bool, fail_on: str, timeout: float) -> None:
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITIES),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding at or above this severity exists.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=60.0,
+    show_default=True,
+    help="Seconds before a hanging project or database is cut off.",
+)
+def check(
+    project: Path | None,
+    settings: str | None,
+    python: Path | None,
+    database: str,
+    as_json: bool,
+    fail_on: str,
+    timeout: float,
+) -> None:
     """Inspect a Django project's migrations and database read-only; never changes anything."""
     from migfix.checker.runner import run_check
 
     try:
-        report = run_check(project, settings=settings, python=python, database=database,
-                           timeout=timeout)
+        report = run_check(
+            project, settings=settings, python=python, database=database, timeout=timeout
+        )
     except MigfixError as exc:
         click.echo(f"migfix check: {exc}", err=True)
         sys.exit(2)
@@ -86,4 +112,3 @@ def render(report: Report) -> None:
     total = report.timings.get("wall") or report.timings.get("total")
     if total is not None:
         console.print(f"[dim]checked in {total:.2f}s[/]")
-

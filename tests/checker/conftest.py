@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from migfix.checker.report import Report
 from migfix.checker.runner import run_check
 
@@ -32,12 +31,27 @@ DJANGO42 = REPO / ".venv-django42"
 @pytest.fixture(scope="session")
 def django42_python() -> Path:
     python = DJANGO42 / "bin" / "python"
-    probe = [str(python), "-c", "import django, psycopg, MySQLdb; assert django.VERSION[:2] == (4, 2)"]
+    probe = [
+        str(python),
+        "-c",
+        "import django, psycopg, MySQLdb; assert django.VERSION[:2] == (4, 2)",
+    ]
     if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
         return python
     subprocess.run([sys.executable, "-m", "venv", str(DJANGO42)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "django>=4.2,<5",
-                    "psycopg[binary]", "mysqlclient"], check=True)
+    subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "django>=4.2,<5",
+            "psycopg[binary]",
+            "mysqlclient",
+        ],
+        check=True,
+    )
     return python
 
 
@@ -61,12 +75,23 @@ class Database:
         if self.vendor == "postgresql":
             import psycopg
 
-            return psycopg.connect(host="127.0.0.1", port=5432, user="postgres",
-                                   dbname=self.settings["NAME"], autocommit=True)
+            return psycopg.connect(
+                host="127.0.0.1",
+                port=5432,
+                user="postgres",
+                dbname=self.settings["NAME"],
+                autocommit=True,
+            )
         import MySQLdb
 
-        return MySQLdb.connect(host="127.0.0.1", port=3306, user="root", passwd="",
-                               db=self.settings["NAME"], autocommit=True)
+        return MySQLdb.connect(
+            host="127.0.0.1",
+            port=3306,
+            user="root",
+            passwd="",
+            db=self.settings["NAME"],
+            autocommit=True,
+        )
 
     def execute(self, *statements: str) -> None:
         connection = self.connect()
@@ -90,8 +115,9 @@ class Database:
     def record(self, app: str, name: str) -> None:
         """Mark a migration applied by hand, the way a bad ``--fake`` or a merge does."""
         now = "datetime('now')" if self.vendor == "sqlite" else "CURRENT_TIMESTAMP"
-        self.execute(f"INSERT INTO django_migrations (app, name, applied) "
-                     f"VALUES ('{app}', '{name}', {now})")
+        self.execute(
+            f"INSERT INTO django_migrations (app, name, applied) VALUES ('{app}', '{name}', {now})"
+        )
 
     def snapshot(self) -> dict[str, Any]:
         """Every table's row count and column list: equal before and after means unchanged."""
@@ -102,7 +128,8 @@ class Database:
         columns = self.query(
             "SELECT table_name, column_name, data_type, is_nullable FROM "
             f"information_schema.columns WHERE table_schema = '{schema}' "
-            "ORDER BY table_name, column_name")
+            "ORDER BY table_name, column_name"
+        )
         tables = sorted({row[0] for row in columns})
         counts = {t: self.query(f"SELECT COUNT(*) FROM {self.quote(t)}")[0][0] for t in tables}
         return {"columns": columns, "counts": counts}
@@ -120,8 +147,9 @@ class Shop:
         self.db = db
 
     def manage(self, *args: str) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([str(self.python), "manage.py", *args], cwd=self.root,
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            [str(self.python), "manage.py", *args], cwd=self.root, capture_output=True, text=True
+        )
         assert result.returncode == 0, result.stderr[-2000:]
         return result
 
@@ -144,16 +172,22 @@ class Shop:
 
 def _databases(vendor: str, tmp: Path, request: pytest.FixtureRequest) -> Iterator[Database]:
     if vendor == "sqlite":
-        yield Database("sqlite", {"ENGINE": "django.db.backends.sqlite3",
-                                  "NAME": str(tmp / "db.sqlite3")})
+        yield Database(
+            "sqlite", {"ENGINE": "django.db.backends.sqlite3", "NAME": str(tmp / "db.sqlite3")}
+        )
         return
     name = f"migfix_{uuid.uuid4().hex[:12]}"
     if vendor == "postgresql":
         request.getfixturevalue("postgres_server")
         admin = Database("postgresql", {"NAME": "postgres"})
         admin.execute(f"CREATE DATABASE {name}")
-        engine = {"ENGINE": "django.db.backends.postgresql", "HOST": "127.0.0.1",
-                  "PORT": 5432, "USER": "postgres", "NAME": name}
+        engine = {
+            "ENGINE": "django.db.backends.postgresql",
+            "HOST": "127.0.0.1",
+            "PORT": 5432,
+            "USER": "postgres",
+            "NAME": name,
+        }
         try:
             yield Database("postgresql", engine)
         finally:
@@ -162,8 +196,14 @@ def _databases(vendor: str, tmp: Path, request: pytest.FixtureRequest) -> Iterat
     request.getfixturevalue("mysql_server")
     admin = Database("mysql", {"NAME": "mysql"})
     admin.execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
-    engine = {"ENGINE": "django.db.backends.mysql", "HOST": "127.0.0.1", "PORT": 3306,
-              "USER": "root", "PASSWORD": "", "NAME": name}
+    engine = {
+        "ENGINE": "django.db.backends.mysql",
+        "HOST": "127.0.0.1",
+        "PORT": 3306,
+        "USER": "root",
+        "PASSWORD": "",
+        "NAME": name,
+    }
     try:
         yield Database("mysql", engine)
     finally:
@@ -171,8 +211,9 @@ def _databases(vendor: str, tmp: Path, request: pytest.FixtureRequest) -> Iterat
 
 
 @pytest.fixture
-def make_shop(tmp_path: Path, request: pytest.FixtureRequest,
-              monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Shop]]:
+def make_shop(
+    tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., Shop]]:
     """``make_shop(vendor, python)``: a fresh copy of the shop on a fresh database."""
     cleanups: list[Iterator[Database]] = []
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-CATALOG_0002 = '''
+CATALOG_0002 = """
 from django.db import migrations, models
 
 
@@ -29,8 +29,8 @@ class Migration(migrations.Migration):
             ("name", models.CharField(max_length=30)),
         ]),
     ]
-'''
-CATALOG_MODELS = '''
+"""
+CATALOG_MODELS = """
 from django.db import models
 
 
@@ -43,8 +43,8 @@ class Product(models.Model):
 
 class Tag(models.Model):
     name = models.CharField(max_length=30)
-'''
-ORDERS_0002 = '''
+"""
+ORDERS_0002 = """
 from django.db import migrations, models
 
 
@@ -55,8 +55,8 @@ class Migration(migrations.Migration):
             null=True, on_delete=models.SET_NULL, related_name="referenced_by",
             to="catalog.product")),
     ]
-'''
-ORDERS_MODELS = '''
+"""
+ORDERS_MODELS = """
 from django.db import models
 
 
@@ -65,9 +65,14 @@ class Order(models.Model):
     quantity = models.IntegerField(default=1)
     ref = models.ForeignKey("catalog.Product", null=True, on_delete=models.SET_NULL,
                             related_name="referenced_by")
-'''
-PRODUCTS = [(1, "Mug", "A1", "12345"), (2, "Cup", "A1", "n/a"), (3, "Pen", "B2", ""),
-            (4, "Ink", "B2", "777"), (5, "Pad", "C3", "12345")]
+"""
+PRODUCTS = [
+    (1, "Mug", "A1", "12345"),
+    (2, "Cup", "A1", "n/a"),
+    (3, "Pen", "B2", ""),
+    (4, "Ink", "B2", "777"),
+    (5, "Pad", "C3", "12345"),
+]
 ORDERS = [(1, 1, 1), (2, 2, 999), (3, 3, 998), (4, 1, None)]
 
 
@@ -79,10 +84,20 @@ def _only(report: Any, code: str) -> Any:
 
 def _break(shop: Any) -> None:
     db = shop.db
-    db.execute(*[f"INSERT INTO catalog_product (id, name, sku, barcode) VALUES "
-                 f"({i}, '{n}', '{s}', '{b}')" for i, n, s, b in PRODUCTS])
-    db.execute(*[f"INSERT INTO orders_order (id, product_id, quantity, ref) VALUES "
-                 f"({i}, {p}, 1, {'NULL' if r is None else r})" for i, p, r in ORDERS])
+    db.execute(
+        *[
+            f"INSERT INTO catalog_product (id, name, sku, barcode) VALUES "
+            f"({i}, '{n}', '{s}', '{b}')"
+            for i, n, s, b in PRODUCTS
+        ]
+    )
+    db.execute(
+        *[
+            f"INSERT INTO orders_order (id, product_id, quantity, ref) VALUES "
+            f"({i}, {p}, 1, {'NULL' if r is None else r})"
+            for i, p, r in ORDERS
+        ]
+    )
     db.execute("CREATE TABLE catalog_tag (id integer PRIMARY KEY, name varchar(30))")
     shop.write("catalog/migrations/0002_hazards.py", CATALOG_0002)
     shop.write("catalog/models.py", CATALOG_MODELS)
@@ -91,12 +106,17 @@ def _break(shop: Any) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("vendor", [
-    "sqlite",
-    pytest.param("postgresql", marks=pytest.mark.postgresql),
-    pytest.param("mysql", marks=pytest.mark.mysql),
-])
-def test_hazards_predicted_and_database_untouched(make_shop: Any, python: Path, vendor: str) -> None:
+@pytest.mark.parametrize(
+    "vendor",
+    [
+        "sqlite",
+        pytest.param("postgresql", marks=pytest.mark.postgresql),
+        pytest.param("mysql", marks=pytest.mark.mysql),
+    ],
+)
+def test_hazards_predicted_and_database_untouched(
+    make_shop: Any, python: Path, vendor: str
+) -> None:
     shop = make_shop(vendor, python)
     _break(shop)
     before = shop.db.snapshot()
@@ -105,11 +125,16 @@ def test_hazards_predicted_and_database_untouched(make_shop: Any, python: Path, 
     assert "probe.write_blocked" not in report.codes()
     assert report.vendor == vendor
     assert report.django_version.startswith("4.2" if "django42" in str(python) else "5.2")
-    assert sorted(report.codes()) == sorted([
-        "plan.unapplied", "data.nulls_block_not_null", "data.duplicates_block_unique",
-        "data.values_block_cast", "data.orphans_block_foreign_key",
-        "schema.table_exists_unrecorded",
-    ]), report.to_dict()
+    assert sorted(report.codes()) == sorted(
+        [
+            "plan.unapplied",
+            "data.nulls_block_not_null",
+            "data.duplicates_block_unique",
+            "data.values_block_cast",
+            "data.orphans_block_foreign_key",
+            "schema.table_exists_unrecorded",
+        ]
+    ), report.to_dict()
     assert report.probe_errors == []
 
     plan = _only(report, "plan.unapplied")
@@ -117,7 +142,10 @@ def test_hazards_predicted_and_database_untouched(make_shop: Any, python: Path, 
 
     nulls = _only(report, "data.nulls_block_not_null")
     assert (nulls.evidence["table"], nulls.evidence["column"], nulls.evidence["rows"]) == (
-        "catalog_product", "price", 5)
+        "catalog_product",
+        "price",
+        5,
+    )
     assert nulls.migrations == ["catalog.0002_hazards"]
 
     dupes = _only(report, "data.duplicates_block_unique")

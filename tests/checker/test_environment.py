@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from migfix.checker.discover import ProjectNotFound
 from migfix.checker.readonly import is_read
 from migfix.checker.runner import run_check
@@ -22,8 +21,9 @@ MIGFIX = [str(Path(sys.executable).parent / "migfix")]
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*MIGFIX, "check", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [*MIGFIX, "check", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_broken_settings_is_a_load_error(make_shop: Any) -> None:
@@ -41,16 +41,28 @@ def test_import_error_in_an_app_is_a_load_error(make_shop: Any) -> None:
     shop.append("orders/models.py", "from catalog.models import Missing\n")
     [finding] = shop.check().findings
     assert (finding.code, finding.evidence["stage"], finding.evidence["exception"]) == (
-        "project.load_error", "setup", "ImportError")
+        "project.load_error",
+        "setup",
+        "ImportError",
+    )
     assert "Missing" in finding.evidence["error"]
 
 
 @pytest.mark.postgresql
 def test_unreachable_database(make_shop: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     shop = make_shop("sqlite", HERE, migrate=False)
-    monkeypatch.setenv("SHOP_DATABASE", json.dumps({
-        "ENGINE": "django.db.backends.postgresql", "HOST": "127.0.0.1", "PORT": 1,
-        "USER": "postgres", "NAME": "nothing"}))
+    monkeypatch.setenv(
+        "SHOP_DATABASE",
+        json.dumps(
+            {
+                "ENGINE": "django.db.backends.postgresql",
+                "HOST": "127.0.0.1",
+                "PORT": 1,
+                "USER": "postgres",
+                "NAME": "nothing",
+            }
+        ),
+    )
     report = shop.check()
     unreachable = report.by_code("db.unreachable")
     assert len(unreachable) == 1 and unreachable[0].evidence["exception"] == "OperationalError"
@@ -79,17 +91,20 @@ def test_bad_input_is_one_line(tmp_path: Path) -> None:
     result = _cli("--project", str(tmp_path / "nowhere"), cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        f"migfix check: --project {tmp_path / 'nowhere'}: no such directory"]
+        f"migfix check: --project {tmp_path / 'nowhere'}: no such directory"
+    ]
     (tmp_path / "manage.py").write_text("")
     result = _cli("--python", "/no/python", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "migfix check: cannot tell the settings module from "
-        f"{tmp_path / 'manage.py'} (use --settings)"]
+        f"{tmp_path / 'manage.py'} (use --settings)"
+    ]
     result = _cli("--python", "/no/python", "--settings", "x", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "migfix check: --python /no/python: not an executable file"]
+        "migfix check: --python /no/python: not an executable file"
+    ]
 
 
 @pytest.mark.slow
@@ -98,13 +113,16 @@ def test_cli_exit_status_and_json(make_shop: Any) -> None:
     clean = _cli(cwd=shop.root / "catalog")  # finds manage.py above
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert "No problems found." in clean.stdout
-    shop.write("catalog/migrations/0002_extra.py", '''
+    shop.write(
+        "catalog/migrations/0002_extra.py",
+        """
 from django.db import migrations
 
 
 class Migration(migrations.Migration):
     dependencies = [("catalog", "0001_initial")]
-''')
+""",
+    )
     warned = _cli("--json", cwd=shop.root)
     assert warned.returncode == 0
     assert [f["code"] for f in json.loads(warned.stdout)["findings"]] == ["plan.unapplied"]
@@ -120,11 +138,23 @@ class Migration(migrations.Migration):
 
 
 def test_guard_refuses_writes_and_allows_reads() -> None:
-    for sql in ("SELECT 1", "  select count(*) from t", "PRAGMA table_info(x)",
-                "SHOW FULL TABLES", "WITH a AS (SELECT 1) SELECT * FROM a",
-                "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", "PRAGMA query_only = ON"):
+    for sql in (
+        "SELECT 1",
+        "  select count(*) from t",
+        "PRAGMA table_info(x)",
+        "SHOW FULL TABLES",
+        "WITH a AS (SELECT 1) SELECT * FROM a",
+        "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+        "PRAGMA query_only = ON",
+    ):
         assert is_read(sql), sql
-    for sql in ("INSERT INTO django_migrations VALUES (1)", "CREATE TABLE x (id int)",
-                "DELETE FROM t", "PRAGMA journal_mode = WAL", "UPDATE t SET a = 1",
-                "DROP TABLE t", "ALTER TABLE t ADD c int"):
+    for sql in (
+        "INSERT INTO django_migrations VALUES (1)",
+        "CREATE TABLE x (id int)",
+        "DELETE FROM t",
+        "PRAGMA journal_mode = WAL",
+        "UPDATE t SET a = 1",
+        "DROP TABLE t",
+        "ALTER TABLE t ADD c int",
+    ):
         assert not is_read(sql), sql

@@ -13,23 +13,23 @@ from typing import Any
 
 import pytest
 
-CATALOG_DISCOUNT = '''
+CATALOG_DISCOUNT = """
 from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
     dependencies = [("catalog", "0001_initial")]
     operations = [migrations.AddField("product", "discount", models.IntegerField(null=True))]
-'''
-ORDERS_NOTE = '''
+"""
+ORDERS_NOTE = """
 from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
     dependencies = [("orders", "0001_initial"), ("catalog", "0002_discount")]
     operations = [migrations.AddField("order", "note", models.CharField(max_length=50, null=True))]
-'''
-CATALOG_TAG = '''
+"""
+CATALOG_TAG = """
 from django.db import migrations, models
 
 
@@ -40,16 +40,16 @@ class Migration(migrations.Migration):
                                    verbose_name="ID")),
         ("name", models.CharField(max_length=30)),
     ])]
-'''
-CATALOG_TAG_LABEL = '''
+"""
+CATALOG_TAG_LABEL = """
 from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
     dependencies = [("catalog", "0002_tag")]
     operations = [migrations.AddField("tag", "label", models.CharField(max_length=30, null=True))]
-'''
-ORDERS_TAG = '''
+"""
+ORDERS_TAG = """
 from django.db import migrations, models
 
 
@@ -57,8 +57,8 @@ class Migration(migrations.Migration):
     dependencies = [("orders", "0002_note"), ("catalog", "0002_tag")]
     operations = [migrations.AddField("order", "tag", models.ForeignKey(
         null=True, on_delete=models.SET_NULL, to="catalog.tag"))]
-'''
-CATALOG_MODELS = '''
+"""
+CATALOG_MODELS = """
 from django.db import models
 
 
@@ -71,8 +71,8 @@ class Product(models.Model):
 class Tag(models.Model):
     name = models.CharField(max_length=30)
     label = models.CharField(max_length=30, null=True)
-'''
-ORDERS_MODELS = '''
+"""
+ORDERS_MODELS = """
 from django.db import models
 
 
@@ -82,7 +82,7 @@ class Order(models.Model):
     ref = models.IntegerField(null=True)
     note = models.CharField(max_length=50, null=True)
     tag = models.ForeignKey("catalog.Tag", null=True, on_delete=models.SET_NULL)
-'''
+"""
 
 
 def _break(shop: Any) -> None:
@@ -104,7 +104,9 @@ def _break(shop: Any) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("vendor", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+@pytest.mark.parametrize(
+    "vendor", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+)
 def test_every_history_problem_named(make_shop: Any, python: Path, vendor: str) -> None:
     shop = make_shop(vendor, python)
     _break(shop)
@@ -124,8 +126,10 @@ def test_every_history_problem_named(make_shop: Any, python: Path, vendor: str) 
         ("plan.unapplied", ("catalog.0002_tag",)),
     }, report.to_dict()
     pairs = [f.message for f in report.by_code("history.inconsistent")]
-    assert pairs[1] == ("Migration orders.0003_order_tag is applied before its dependency "
-                        "catalog.0002_tag on database 'default'.")
+    assert pairs[1] == (
+        "Migration orders.0003_order_tag is applied before its dependency "
+        "catalog.0002_tag on database 'default'."
+    )
     assert report.by_code("history.duplicate_rows")[0].evidence["rows"] == 2
     assert report.by_code("schema.missing_table")[0].evidence["table"] == "catalog_tag"
     column = report.by_code("schema.missing_column")[0].evidence

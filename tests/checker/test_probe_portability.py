@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from migfix.checker.runner import PROBE_MODULES
 
 CHECKER = Path(__file__).resolve().parents[2] / "checker"
@@ -36,7 +35,9 @@ def test_probe_module_is_python38_stdlib_and_django_only(name: str) -> None:
 
 
 def test_importing_the_checker_loads_neither_django_nor_torch() -> None:
-    code = ("import sys, migfix.checker; from migfix.checker import run_check; "
-            "print(sorted(m for m in ('django', 'torch') if m in sys.modules))")
+    code = (
+        "import sys, migfix.checker; from migfix.checker import run_check; "
+        "print(sorted(m for m in ('django', 'torch') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

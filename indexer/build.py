@@ -8,11 +8,13 @@ swapped in with renames, so a reader sees the old index or the new one, never a 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -48,15 +50,40 @@ def build_index(
     reuse: bool = True,
 ) -> Manifest:
     """Write the index for *playbooks* to *out_dir*; with *reuse*, keep unchanged vectors."""
-    import faiss
-
     out_dir = Path(out_dir)
     # Fail on an unwritable target before spending time on embeddings.
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with _build_lock(out_dir):
+        return _build(tuple(playbooks), out_dir, embedder, progress=progress, reuse=reuse)
+
+
+@contextmanager
+def _build_lock(out_dir: Path) -> Iterator[None]:
+    """One builder per index directory at a time (replicas starting together, or a
+    ``migfix index`` during a service's first build); the second one then reuses the
+    first one's vectors. Readers never take it."""
+    with (out_dir.parent / f".{out_dir.name}.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _build(
+    playbooks: tuple[Playbook, ...],
+    out_dir: Path,
+    embedder: Embedder,
+    *,
+    progress: bool,
+    reuse: bool,
+) -> Manifest:
+    import faiss
+
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
     try:
         staging.chmod(0o755)  # mkdtemp's 0700 would hide a shared (CI-built) index from the service
-        passages = passages_for_all(tuple(playbooks))
+        passages = passages_for_all(playbooks)
         dimension = embedder.dimension
         vectors, embedded = _vectors(passages, out_dir, embedder, progress=progress, reuse=reuse)
         _write_passages(staging / PASSAGES, passages)

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -183,7 +184,25 @@ def test_ensure_index_rebuilds_a_corrupt_index_that_load_refuses(tmp_path, embed
 
     assert "rebuilding it from scratch" in capsys.readouterr().err
     assert bundle.manifest.count == len(bundle.passages) > 0
-    assert not [p for p in directory.parent.iterdir() if p.name.startswith(".index.")]
+    assert not [
+        p
+        for p in directory.parent.iterdir()
+        if p.name.startswith((".index.building-", ".index.old-"))
+    ]
+
+
+def test_concurrent_builds_of_one_directory_both_succeed(tmp_path, embedder):
+    playbooks = load_playbooks(FIXTURES / "valid")
+    directory = tmp_path / "index"
+    with ThreadPoolExecutor(2) as pool:
+        manifests = list(
+            pool.map(
+                lambda _: build_index(playbooks, directory, embedder, progress=False), range(2)
+            )
+        )
+
+    assert sorted(m.embedded for m in manifests) == [0, manifests[0].count]
+    assert IndexBundle.load(directory, playbooks).manifest.count == manifests[0].count
 
 
 def test_default_index_dir_follows_the_environment(monkeypatch, tmp_path):

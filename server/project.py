@@ -9,6 +9,7 @@ Without a paste (``migfix doctor``), the findings alone pick the playbooks.
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shlex
@@ -28,6 +29,9 @@ from migfix.server.parse import parse
 #: Finding-code prefixes, most urgent first: nothing runs until the graph loads, the
 #: history must be consistent before migrate starts, then schema, data and plain lag.
 URGENCY = ("graph.", "history.", "schema.", "data.", "state.", "plan.")
+#: Folders under a project that hold no project migrations.
+SKIP_DIRS = frozenset({".venv", "venv", "site-packages", "node_modules", ".git"})
+SCHEMA_EXISTS = ("schema.table_exists_unrecorded", "schema.column_exists_unrecorded")
 #: Commands and SQL that only make sense on one backend.
 BACKEND_TOOLS = {
     "postgresql": re.compile(r"^\s*(pg_dump|pg_restore|psql)\b|^\s*\\d"),
@@ -65,6 +69,7 @@ class ProjectFacts:
     backend: str | None = None
     alias: str = "default"
     database_name: str | None = None
+    root: Path | None = None
 
 
 def check(target: ProjectTarget) -> ProjectFacts:
@@ -83,6 +88,7 @@ def check(target: ProjectTarget) -> ProjectFacts:
         backend=report.vendor,
         alias=report.database,
         database_name=getattr(report, "database_name", None) or database_name(target),
+        root=Path(report.project) if report.project else target.path,
     )
 
 
@@ -164,7 +170,7 @@ def urgency(finding: Finding) -> tuple[int, str]:
 def tailor(answer: Answer, facts: ProjectFacts) -> Answer:
     """Fill names the findings know, then drop or gate steps the project's state rules out."""
     findings = facts.findings
-    values = names_from(findings, answer)
+    values = names_from(facts, answer)
     steps: list[Step] = []
     gates: list[Gate] = []
     for original in answer.steps:
@@ -198,17 +204,45 @@ def tailor(answer: Answer, facts: ProjectFacts) -> Answer:
     return answer
 
 
-def names_from(findings: list[Finding], answer: Answer) -> dict[str, str]:
-    """Placeholder values the findings know about the answer's own problem."""
+def names_from(facts: ProjectFacts, answer: Answer) -> dict[str, str]:
+    """Placeholder values the findings and migration files know about the answer's problem."""
     values: dict[str, str] = {}
     placeholders = answer.signals.get("placeholders") or {}
     values.update({k: v for k, v in placeholders.items() if isinstance(v, str)})
     playbook_id = answer.playbook.id if answer.playbook else None
-    related = [f for f in findings if f.playbook == playbook_id] or findings
+    related = [f for f in facts.findings if f.playbook == playbook_id] or facts.findings
     for finding in related:
         for key, value in _finding_names(finding).items():
             values.setdefault(key, value)
+    if "previous" not in values and facts.root and "app" in values and "migration" in values:
+        previous = previous_migration(facts.root, values["app"], values["migration"])
+        if previous:
+            values["previous"] = previous
     return values
+
+
+def previous_migration(root: Path, app: str, migration: str) -> str | None:
+    """The parent of *migration* in its own app, read from the file (never imported)."""
+    for path in root.glob(f"**/{app}/migrations/{migration}.py"):
+        if any(part in SKIP_DIRS for part in path.relative_to(root).parts):
+            continue
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, UnicodeDecodeError):
+            return None
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "dependencies" for t in node.targets
+            ):
+                for dep in getattr(node.value, "elts", []):
+                    try:
+                        dep_app, name = ast.literal_eval(dep)
+                    except (ValueError, TypeError, SyntaxError):
+                        continue
+                    if dep_app == app:
+                        return str(name)
+        return None
+    return None
 
 
 def _finding_names(finding: Finding) -> dict[str, str]:
@@ -299,6 +333,16 @@ def unnecessary(step: Step, findings: list[Finding]) -> Gate | None:
         return None
     for line in step.command.splitlines():
         words = _words(line)
+        if "migrate" in words and "--fake-initial" in words:
+            blocked = [m for f in findings if f.code in SCHEMA_EXISTS for m in _blocked(f)]
+            later = [m for m in blocked if not m.evidence_initial]
+            if blocked and len(later) == len(blocked):
+                names = ", ".join(m.label for m in later)
+                return Gate(
+                    line.strip(),
+                    f"{names} is not an initial migration, so --fake-initial would run it "
+                    "and fail the same way",
+                )
         if "makemigrations" in words and "--merge" in words:
             apps = [w for w in words[words.index("makemigrations") + 1 :] if not w.startswith("-")]
             conflicts = {f.app for f in findings if f.code == "graph.conflict"}
@@ -307,6 +351,28 @@ def unnecessary(step: Step, findings: list[Finding]) -> Gate | None:
                     line.strip(), f"the checker sees one leaf in {apps[0]}: nothing to merge"
                 )
     return None
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """A migration that a schema finding says cannot run, and whether it is initial."""
+
+    label: str
+    evidence_initial: bool
+
+
+def _blocked(finding: Finding) -> list[Blocked]:
+    label = str(
+        finding.evidence.get("created_by")
+        or finding.evidence.get("added_by")
+        or (finding.migrations[0] if finding.migrations else "")
+    )
+    if not label:
+        return []
+    initial = finding.evidence.get("initial")
+    if not isinstance(initial, bool):  # the checker may not say: Django names them 0001_*
+        initial = label.rpartition(".")[2].startswith("0001_")
+    return [Blocked(label, initial)]
 
 
 def _short(text: str) -> str:

@@ -43,6 +43,7 @@ SHELL_COMMANDS = frozenset(
 SQL_START = re.compile(
     r"^\s*(SELECT|INSERT|UPDATE|DELETE|ALTER|DROP|CREATE|BEGIN|COMMIT|WITH|PRAGMA|SHOW)\b", re.I
 )
+CODE = re.compile(r"^\s*(from |import |def |class |@|[\w.]+\(|\w+\s*=)")
 _BOUND = re.compile(r"^django\s*(>=|<=|<|>)\s*(\d+)\.(\d+)$")
 #: Enough "yes" answers for makemigrations' confirmation prompts (``--merge`` asks once).
 YES = "y\n" * 8
@@ -130,11 +131,19 @@ def follow(
         if reason:
             rehearsal.outcomes.append(Outcome(step, "skipped", reason))
             continue
-        if not step.command:
+        units = _blocks(step.command) if step.command else []
+        shell = [u for u in units if not _is_code(u)]
+        if len(shell) < len(units) or not units:
+            # Prose, or a code sample to put into a file: the human part of the step.
             acted = manual(step) if manual else False
-            rehearsal.outcomes.append(Outcome(step, "manual" if acted else "prose"))
-            continue
-        runs = [_run_block(project, block) for block in _blocks(step.command)]
+            assert acted or not units, (
+                f"step {step.n} asks for a code edit that this rehearsal does not make:\n"
+                f"{step.text}\n{step.command}"
+            )
+            if not shell:
+                rehearsal.outcomes.append(Outcome(step, "manual" if acted else "prose"))
+                continue
+        runs = [_run_block(project, unit) for unit in shell]
         rehearsal.outcomes.append(Outcome(step, "ran", runs=[r for r in runs if r]))
         for run in runs:
             assert run is None or run.returncode == 0, (
@@ -167,6 +176,12 @@ def _blocks(command: str) -> list[tuple[str, str]]:
         else:
             units.append((kind, line))
     return units
+
+
+def _is_code(unit: tuple[str, str]) -> bool:
+    """A Python sample (``migrations.RunPython(...)``), not a command to run."""
+    kind, text = unit
+    return kind == "shell" and text.split()[0] not in SHELL_COMMANDS and bool(CODE.match(text))
 
 
 def _run_block(project: DjangoProject, unit: tuple[str, str]) -> Run | None:

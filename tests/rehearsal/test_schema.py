@@ -1,0 +1,162 @@
+"""Rehearsals of the database-state playbooks: schema and data that block a migration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from migfix.server.answer import Step
+from rehearsal.project import DjangoProject
+from rehearsal.rehearse import rehearse
+from rehearsal.shop import ORDER, add_field, create_model, expect, migration, models_py, shop
+
+INITIAL = ("orders", "0001_initial")
+COUPON_MODEL = create_model(
+    "Coupon",
+    "('code', models.CharField(max_length=20))",
+    "('percent', models.IntegerField())",
+)
+COUPON = ("Coupon", ["code = models.CharField(max_length=20)", "percent = models.IntegerField()"])
+
+
+def sql_of(project: DjangoProject, app: str, name: str) -> str:
+    """The SQL a migration would run, as a DBA copies it from ``sqlmigrate``."""
+    run = project.manage("sqlmigrate", app, name)
+    assert run.returncode == 0, run.describe()
+    return run.stdout
+
+
+def test_table_already_exists(make_project: Any, engine: Any) -> None:
+    """A DBA ran 0002's SQL by hand and loaded coupons before anyone ran migrate."""
+    project = shop(make_project)
+    project.write("orders/migrations/0002_coupon.py", migration([INITIAL], [COUPON_MODEL]))
+    project.write("orders/models.py", models_py(("Order", [ORDER]), COUPON))
+    project.executescript(sql_of(project, "orders", "0002_coupon"))
+    project.execute("INSERT INTO orders_coupon (code, percent) VALUES ('WELCOME', 10)")
+
+    failing = project.manage("migrate")
+    expect(failing, "already exists", "orders_coupon")
+    rehearse(engine, project, failing, "table-already-exists", names=["orders", "0002_coupon"])
+    assert "0002_coupon" in project.applied("orders")
+
+
+def test_duplicate_column(make_project: Any, engine: Any) -> None:
+    """The column was added by hand in a hotfix; then the migration that adds it arrived."""
+    project = shop(make_project)
+    project.execute('ALTER TABLE orders_order ADD COLUMN "note" text NULL')
+    project.execute("UPDATE orders_order SET note = 'hotfix' WHERE id = 2")
+    project.write(
+        "orders/migrations/0002_order_note.py",
+        migration([INITIAL], [add_field("order", "note", "models.TextField(null=True)")]),
+    )
+    project.write(
+        "orders/models.py", models_py(("Order", [ORDER, "note = models.TextField(null=True)"]))
+    )
+
+    failing = project.manage("migrate")
+    expect(failing, "note")
+    assert "duplicate column name: note" in failing.output or "already exists" in failing.output
+    rehearse(engine, project, failing, "duplicate-column", names=["orders", "0002_order_note"])
+    assert "0002_order_note" in project.applied("orders")
+
+
+def test_missing_table(make_project: Any, engine: Any) -> None:
+    """Someone dropped orders_coupon by hand; the next migration that alters it fails."""
+    project = shop(make_project)
+    project.write("orders/migrations/0002_coupon.py", migration([INITIAL], [COUPON_MODEL]))
+    project.write("orders/models.py", models_py(("Order", [ORDER]), COUPON))
+    project.migrate_ok()
+    project.execute("DROP TABLE orders_coupon")
+    active = "active = models.BooleanField(null=True)"
+    project.write(
+        "orders/migrations/0003_coupon_active.py",
+        migration(
+            [("orders", "0002_coupon")],
+            [add_field("coupon", "active", "models.BooleanField(null=True)")],
+        ),
+    )
+    project.write(
+        "orders/models.py", models_py(("Order", [ORDER]), (COUPON[0], [*COUPON[1], active]))
+    )
+
+    failing = project.manage("migrate")
+    expect(failing, "orders_coupon")
+    assert "no such table" in failing.output or "does not exist" in failing.output
+    rehearse(engine, project, failing, "missing-table", names=["orders"])
+    assert "orders_coupon" in project.tables()
+
+
+def test_not_null_without_default(make_project: Any, engine: Any) -> None:
+    """A hand-written AddField of a NOT NULL column without a default, over existing orders."""
+    project = shop(make_project)
+    path = "orders/migrations/0002_order_reference.py"
+    project.write(
+        path,
+        migration([INITIAL], [add_field("order", "reference", "models.CharField(max_length=20)")]),
+    )
+    project.write(
+        "orders/models.py",
+        models_py(("Order", [ORDER, "reference = models.CharField(max_length=20)"])),
+    )
+
+    failing = project.manage("migrate")
+    expect(failing, "reference")
+    assert "NOT NULL constraint failed" in failing.output or "null values" in failing.output
+
+    def give_default(step: Step) -> bool:
+        """The human part: edit the unapplied migration the way the step says."""
+        if "default" not in step.text:
+            return False
+        source = project.read(path)
+        project.write(
+            path,
+            source.replace(
+                "models.CharField(max_length=20)",
+                "models.CharField(max_length=20, default=''), preserve_default=False",
+            ),
+        )
+        return True
+
+    rehearse(
+        engine, project, failing, "not-null-without-default", names=["orders"], manual=give_default
+    )
+    assert "reference" in project.columns("orders_order")
+
+
+def test_unique_constraint_violation(make_project: Any, engine: Any) -> None:
+    """orders.name becomes unique while two orders share a name."""
+    project = shop(make_project, rows=0)
+    for name in ("alpha", "beta", "alpha", "gamma", "beta"):
+        project.execute("INSERT INTO orders_order (name) VALUES (%s)", (name,))
+    project.write(
+        "orders/migrations/0002_order_name_unique.py",
+        migration(
+            [INITIAL],
+            [
+                "migrations.AlterField(model_name='order', name='name', "
+                "field=models.CharField(max_length=100, unique=True))"
+            ],
+        ),
+    )
+    project.write(
+        "orders/models.py",
+        models_py(("Order", ["name = models.CharField(max_length=100, unique=True)"])),
+    )
+
+    failing = project.manage("migrate")
+    assert failing.returncode != 0, failing.describe()
+    assert (
+        "UNIQUE constraint failed" in failing.output
+        or "could not create unique index" in failing.output
+    )
+
+    # De-duplicating removes rows by design: the survivors are the first of each name.
+    result = rehearse(
+        engine,
+        project,
+        failing,
+        "unique-constraint-violation",
+        names=["orders"],
+        expect_lost=["orders_order row 3 ", "orders_order row 5 "],
+    )
+    names = sorted(row["name"] for row in result.after.tables["orders_order"].values())
+    assert names == ["alpha", "beta", "gamma"]

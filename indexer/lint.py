@@ -42,7 +42,7 @@ RULES: dict[str, str] = {
     "sections": "the H2 sections are exactly " + ", ".join(SECTIONS) + ", once each, in order",
     "symptoms-example": "Symptoms has at least one fenced example",
     "signature": "every signature compiles as a Python regex",
-    "fix-steps": "Fix has at least one numbered step",
+    "fix-steps": "Fix, and each of its ### routes, has at least one numbered step",
     "risk-tag": "every fix step starts with [safe], [caution] or [destructive]",
     "applies-when": "Applies when: uses only known conditions or django>=X.Y bounds",
     "placeholder": "placeholders in commands are known ones",
@@ -200,6 +200,8 @@ def _lint_fix(playbook: Playbook, error: _ErrorFactory) -> Iterator[LintError]:
     if fix is not None and not playbook.steps:
         yield error(fix.line, "fix-steps", "Fix has no numbered steps")
     for route in playbook.routes:
+        if playbook.steps and not route.steps:
+            yield error(route.line, "fix-steps", f"route '{route.title}' has no numbered steps")
         for code in route.confirmed_by:
             if code not in PLAYBOOK_FOR_CODE:
                 yield error(

@@ -27,6 +27,7 @@ BROKEN = {
     "symptoms-example": {"symptoms-example"},
     "signature": {"signature"},
     "fix-steps": {"fix-steps"},
+    "fix-steps-route": {"fix-steps"},
     "risk-tag": {"risk-tag"},
     "applies-when": {"applies-when"},
     "placeholder": {"placeholder"},

@@ -45,13 +45,12 @@ def run_check(
     python: str | os.PathLike[str] | None = None,
     database: str = "default",
     timeout: float = 60.0,
-    env: dict[str, str] | None = None,
 ) -> Report:
     """Check a project read-only and return its report (raises ProjectNotFound on bad input)."""
     target = find_target(project, settings=settings, python=python)
     with tempfile.TemporaryDirectory(prefix="migfix-probe-") as workdir:
         _ship(Path(workdir))
-        return _run(target, database, timeout, Path(workdir), env)
+        return _run(target, database, timeout, Path(workdir))
 
 
 def _ship(workdir: Path) -> None:
@@ -63,10 +62,8 @@ def _ship(workdir: Path) -> None:
         shutil.copyfile(here / f"{name}.py", package / f"{name}.py")
 
 
-def _run(
-    target: Target, database: str, timeout: float, workdir: Path, extra_env: dict[str, str] | None
-) -> Report:
-    env = dict(os.environ, **(extra_env or {}))
+def _run(target: Target, database: str, timeout: float, workdir: Path) -> Report:
+    env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(workdir), str(target.project)])
     env["PYTHONDONTWRITEBYTECODE"] = "1"  # leave no __pycache__ in the user's project
     env["DJANGO_SETTINGS_MODULE"] = target.settings

@@ -9,7 +9,8 @@ either. A message says what went wrong, where, and the next command to run.
     ├── InputError (ValueError)           pasted text migfix cannot read
     ├── IndexMissingError (FileNotFoundError)
     ├── StaleIndexError (RuntimeError)
-    └── CorruptIndexError (RuntimeError)
+    ├── CorruptIndexError (RuntimeError)
+    └── IndexTargetError (FileExistsError)
 """
 
 from __future__ import annotations
@@ -48,3 +49,7 @@ class StaleIndexError(MigfixError, RuntimeError):
 
 class CorruptIndexError(MigfixError, RuntimeError):
     """The index files are unreadable or inconsistent with each other."""
+
+
+class IndexTargetError(MigfixError, FileExistsError):
+    """An index directory that holds other files: building there would replace them."""

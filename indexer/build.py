@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from migfix.indexer.embed import Embedder
-from migfix.indexer.errors import MigfixError
+from migfix.indexer.errors import IndexTargetError, MigfixError
 from migfix.indexer.lexical import BM25Index
 from migfix.indexer.passages import Passage, passages_for_all
 from migfix.indexer.playbook import Playbook, kb_digest
@@ -54,6 +54,7 @@ def build_index(
     # Fail on an unwritable target before spending time on embeddings.
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     with _build_lock(out_dir):
+        _refuse_foreign_target(out_dir)
         return _build(tuple(playbooks), out_dir, embedder, progress=progress, reuse=reuse)
 
 
@@ -68,6 +69,20 @@ def _build_lock(out_dir: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _refuse_foreign_target(out_dir: Path) -> None:
+    """The swap replaces *out_dir* wholesale, so it must hold nothing but index files."""
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise IndexTargetError(f"{out_dir} is a file, not an index directory; choose another --dir")
+    foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in (MANIFEST, *DATA_FILES))
+    if foreign:
+        raise IndexTargetError(
+            f"{out_dir} holds other files ({', '.join(foreign[:3])}...), not a migfix index; "
+            "choose an empty or new --dir"
+        )
 
 
 def _build(

@@ -188,7 +188,11 @@ class IndexBundle:
             path = directory / name
             if not path.is_file():
                 raise CorruptIndexError(f"the index at {directory} lacks {name}; {FIX}")
-            if manifest.files.get(name) != file_sha256(path):
+            try:
+                digest = file_sha256(path)
+            except OSError as exc:
+                raise CorruptIndexError(f"{path} cannot be read ({exc.strerror}); {FIX}") from None
+            if manifest.files.get(name) != digest:
                 raise CorruptIndexError(
                     f"{path} does not match the manifest (changed or truncated); {FIX}"
                 )

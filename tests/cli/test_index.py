@@ -67,3 +67,12 @@ def test_an_unwritable_directory_is_one_line_and_exit_2(tmp_path):
 
     assert result.exit_code == 2
     assert result.output.startswith("migfix index: ") and result.output.count("\n") == 1
+
+
+def test_a_directory_with_other_files_is_never_replaced(tmp_path):
+    (tmp_path / "notes.txt").write_text("keep me")
+
+    result = run("--dir", str(tmp_path), "--kb", VALID)
+
+    assert result.exit_code == 2 and "not a migfix index" in result.output
+    assert (tmp_path / "notes.txt").read_text() == "keep me"

@@ -35,7 +35,7 @@ STRICT_THRESHOLD = 0.9
 migrations: such errors are usually not migration problems at all."""
 
 # Logistic calibration of the hybrid evidence, fitted with ``bench/eval.py --calibrate``.
-CALIBRATION = {"bias": -9.0, "dense": 12.0, "margin": 10.0, "agree": 1.5, "lexical_top": 0.5}
+CALIBRATION = {"bias": -3.41, "dense": 2.86, "margin": 1.09, "agree": 1.62, "lexical_top": 0.47}
 
 
 @dataclass(frozen=True)

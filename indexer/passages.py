@@ -91,7 +91,7 @@ def _inline_text(children: list[Any]) -> str:
     return "".join(parts)
 
 
-_ESCAPE_CLASSES = set("dDwWsSbBAZ")
+_ESCAPE_CLASSES = set("dDwWsSbBAZntr")
 
 
 def readable_signature(pattern: str) -> str:

@@ -15,6 +15,7 @@ import re
 import shlex
 import subprocess
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from migfix.server.parse import parse
 #: Finding-code prefixes, most urgent first: nothing runs until the graph loads, the
 #: history must be consistent before migrate starts, then schema, data and plain lag.
 URGENCY = ("graph.", "history.", "schema.", "data.", "state.", "plan.")
+MODEL_NAME_ARG = re.compile(r"""(model_name\s*=\s*["'])(?:<model>|\w+\.\w+)""")
 #: Folders under a project that hold no project migrations.
 SKIP_DIRS = frozenset({".venv", "venv", "site-packages", "node_modules", ".git"})
 SCHEMA_EXISTS = ("schema.table_exists_unrecorded", "schema.column_exists_unrecorded")
@@ -61,15 +63,23 @@ class Gate:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass
 class ProjectFacts:
     """What the checker saw: its findings and the database they are about."""
 
     findings: list[Finding]
     backend: str | None = None
     alias: str = "default"
-    database_name: str | None = None
     root: Path | None = None
+    target: ProjectTarget | None = None
+    reported_name: str | None = None
+
+    @cached_property
+    def database_name(self) -> str | None:
+        """Asked of the project only when a command needs it (one more interpreter start)."""
+        if self.reported_name or self.target is None:
+            return self.reported_name
+        return database_name(self.target)
 
 
 def check(target: ProjectTarget) -> ProjectFacts:
@@ -87,8 +97,9 @@ def check(target: ProjectTarget) -> ProjectFacts:
         findings=list(report.findings),
         backend=report.vendor,
         alias=report.database,
-        database_name=getattr(report, "database_name", None) or database_name(target),
         root=Path(report.project) if report.project else target.path,
+        target=target,
+        reported_name=getattr(report, "database_name", None),
     )
 
 
@@ -209,6 +220,8 @@ def names_from(facts: ProjectFacts, answer: Answer) -> dict[str, str]:
     values: dict[str, str] = {}
     placeholders = answer.signals.get("placeholders") or {}
     values.update({k: v for k, v in placeholders.items() if isinstance(v, str)})
+    if "." in values.get("model", ""):  # findings say "orders.Order"; commands want "Order"
+        values["model"] = values["model"].rpartition(".")[2]
     playbook_id = answer.playbook.id if answer.playbook else None
     related = [f for f in facts.findings if f.playbook == playbook_id] or facts.findings
     for finding in related:
@@ -254,12 +267,20 @@ def _finding_names(finding: Finding) -> dict[str, str]:
         names["migration"] = name
         if app and "app" not in names:
             names["app"] = app
-    for key, value in finding.evidence.items():
+    evidence = finding.evidence
+    columns = evidence.get("columns")
+    if isinstance(columns, list) and len(columns) == 1 and isinstance(columns[0], str):
+        names["column"] = columns[0]
+    for key, value in evidence.items():
         if isinstance(value, str) and value:
             if key in ("dependency", "previous", "squashed", "merged") and "." in value:
                 app, _, value = value.rpartition(".")
                 names.setdefault(f"{key}_app" if key == "dependency" else "app", app)
+            if key == "model":  # "orders.Order": the class name
+                value = value.rpartition(".")[2]
             names.setdefault(key, value)
+    if "column" in names and "field" not in names:
+        names["field"] = names["column"]  # the same unless db_column or a foreign key's _id
     return names
 
 
@@ -281,10 +302,17 @@ def for_backend(step: Step, facts: ProjectFacts) -> Step:
 
 
 def fill_step(step: Step, values: dict[str, str], facts: ProjectFacts) -> Step:
-    values = {**values, **({"database": facts.database_name} if facts.database_name else {})}
     command = step.command
+    if (
+        command
+        and "<database>" in command.replace("--database=<database>", "")
+        and facts.database_name
+    ):
+        values = {**values, "database": facts.database_name}
     if command:
         command = command.replace("--database=<database>", f"--database={facts.alias}")
+        if "model" in values:  # operations name models in lower case, without the app
+            command = MODEL_NAME_ARG.sub(lambda m: m.group(1) + values["model"].lower(), command)
         command = fill_text(command, values)
     text = step.text
     if command and not PLACEHOLDER_RE.search(command):

@@ -27,7 +27,9 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-QUESTION = "after I renamed a model field, migrate fails on staging but not locally; what should I check?"
+QUESTION = (
+    "after I renamed a model field, migrate fails on staging but not locally; what should I check?"
+)
 
 
 @dataclass
@@ -45,10 +47,9 @@ class Run:
     def row(self, name: str) -> str:
         rate = len(self.latencies) / self.seconds if self.seconds else 0.0
         errors = sum(n for status, n in self.statuses.items() if status != 200)
-        return (
-            f"| {name} | {len(self.latencies)} | {self.percentile(50):.1f} | {self.percentile(99):.1f} "
-            f"| {statistics.fmean(self.latencies):.1f} | {rate:.1f} | {errors} |"
-        )
+        cells = [name, str(len(self.latencies)), f"{self.percentile(50):.1f}"]
+        cells += [f"{self.percentile(99):.1f}", f"{statistics.fmean(self.latencies):.1f}"]
+        return "| " + " | ".join([*cells, f"{rate:.1f}", str(errors)]) + " |"
 
 
 def pastes() -> list[str]:
@@ -104,8 +105,10 @@ def start_server(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     }
     migfix = Path(sys.executable).with_name("migfix")
     server = subprocess.Popen(
-        [str(migfix), "serve", "--port", str(port)], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [str(migfix), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180

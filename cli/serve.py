@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
-
 from migfix.indexer.errors import MigfixError
 
 
@@ -22,9 +21,8 @@ def _fail(command: str, message: str) -> None:
 
 
 def _settings(command: str, **overrides: Any) -> Any:
-    from pydantic import ValidationError
-
     from migfix.server.settings import Settings
+    from pydantic import ValidationError
 
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
@@ -44,19 +42,21 @@ def _settings(command: str, **overrides: Any) -> Any:
 )
 @click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
 @click.option("--no-semantic", is_flag=True, help="Lexical retrieval only (no embedding model).")
-def serve(host: str, port: int, project: Path | None, index_dir: Path | None, no_semantic: bool) -> None:
-    """Serve the web chat at /, the JSON API at /api (docs at /docs) and Slack at /slack/commands."""
+def serve(
+    host: str, port: int, project: Path | None, index_dir: Path | None, no_semantic: bool
+) -> None:
+    """Serve the web chat at /, the JSON API at /api (docs: /docs) and Slack at /slack/commands."""
     import uvicorn
-
     from migfix.server.app import create_app, load_engine
+    from migfix.server.feedback import FeedbackStore
 
     settings = _settings(
         "serve", project=project, index_dir=index_dir, semantic=False if no_semantic else None
     )
-    click.echo("migfix serve: loading the index and the model…", err=True)
     try:
-        engine = load_engine(settings)
-        app = create_app(settings, engine=engine)
+        store = FeedbackStore(settings.database_url)
+        click.echo("migfix serve: loading the index and the model…", err=True)
+        app = create_app(settings, engine=load_engine(settings), store=store)
     except MigfixError as exc:
         _fail("serve", str(exc))
     click.echo(f"migfix serve: open http://{host}:{port}/", err=True)
@@ -69,7 +69,9 @@ def feedback() -> None:
 
 
 @feedback.command("export")
-@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", show_default=True)
+@click.option(
+    "-o", "--output", type=click.File("w", encoding="utf-8"), default="-", show_default=True
+)
 def export(output: IO[str]) -> None:
     """Write the questions that got no confident answer as JSON Lines (already redacted)."""
     from migfix.server.feedback import FeedbackStore

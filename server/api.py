@@ -13,12 +13,11 @@ from typing import Any, TypeVar
 import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
-
 from migfix.indexer.errors import InputError, MigfixError
 from migfix.indexer.playbook import Playbook
 from migfix.server.answer import Answer
 from migfix.server.feedback import Feedback
+from pydantic import BaseModel, Field
 
 router = APIRouter(prefix="/api", tags=["api"])
 T = TypeVar("T")
@@ -57,7 +56,11 @@ async def within_budget(request: Request, work: Callable[[], T]) -> T:
 
 @router.post(
     "/explain",
-    responses={200: {"description": "The Answer (see migfix.server.answer)"}, 400: ERROR, 504: ERROR},
+    responses={
+        200: {"description": "The Answer (see migfix.server.answer)"},
+        400: ERROR,
+        504: ERROR,
+    },
 )
 async def explain(body: ExplainRequest, request: Request) -> JSONResponse:
     """Explain a pasted traceback, log or question; follow-ups send earlier pastes in `context`."""
@@ -79,7 +82,9 @@ async def explain(body: ExplainRequest, request: Request) -> JSONResponse:
     return JSONResponse(answer.to_dict())
 
 
-@router.post("/check", responses={200: {"description": "The checker's report"}, 409: ERROR, 501: ERROR})
+@router.post(
+    "/check", responses={200: {"description": "The checker's report"}, 409: ERROR, 501: ERROR}
+)
 async def check(request: Request) -> JSONResponse:
     """Run the read-only checker on the configured project (``migfix serve --project``)."""
     settings = request.app.state.settings
@@ -120,8 +125,13 @@ async def playbook(playbook_id: str, request: Request) -> Any:
                 "title": route.title,
                 "confirmed_by": list(route.confirmed_by),
                 "steps": [
-                    {"risk": s.risk, "text": s.text, "command": s.command,
-                     "applies_when": list(s.applies_when), "precondition": s.precondition}
+                    {
+                        "risk": s.risk,
+                        "text": s.text,
+                        "command": s.command,
+                        "applies_when": list(s.applies_when),
+                        "precondition": s.precondition,
+                    }
                     for s in route.steps
                 ],
             }

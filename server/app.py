@@ -17,12 +17,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
 from migfix.server import api, slack, web
 from migfix.server.feedback import FeedbackStore
 from migfix.server.settings import Settings
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from migfix.server.explain import Engine
@@ -37,7 +36,12 @@ def load_engine(settings: Settings) -> Engine:
     return engine
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    store: FeedbackStore | None = None,
+) -> FastAPI:
     """Build the app; pass a warm *engine* to share one between apps (tests, replicas)."""
     settings = settings or Settings()
 
@@ -55,7 +59,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.store = FeedbackStore(settings.database_url)
+    app.state.store = store or FeedbackStore(settings.database_url)
     app.include_router(api.router)
     app.include_router(web.router)
     app.include_router(slack.router)
@@ -132,11 +136,14 @@ class BodyLimit:
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     problems = [
-        f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}" for e in exc.errors()
+        f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}"
+        for e in exc.errors()
     ]
     return JSONResponse({"error": "; ".join(problems) or "invalid request"}, status_code=422)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+    return JSONResponse(
+        {"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
+    )

@@ -69,8 +69,13 @@ class Unanswered:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"id": self.id, "created_at": self.created_at, "source": self.source,
-             "question": self.question, "nearest": self.nearest},
+            {
+                "id": self.id,
+                "created_at": self.created_at,
+                "source": self.source,
+                "question": self.question,
+                "nearest": self.nearest,
+            },
             ensure_ascii=False,
         )
 
@@ -106,7 +111,9 @@ class FeedbackStore:
             },
         )
 
-    def add_unanswered(self, question: str, nearest: Sequence[str] = (), source: str = "web") -> int:
+    def add_unanswered(
+        self, question: str, nearest: Sequence[str] = (), source: str = "web"
+    ) -> int:
         return self._insert(
             "migfix_unanswered",
             {
@@ -122,7 +129,16 @@ class FeedbackStore:
             "SELECT id, created_at, source, playbook_id, confidence, helpful, question, comment"
             " FROM migfix_feedback ORDER BY id"
         )
-        keys = ("id", "created_at", "source", "playbook_id", "confidence", "helpful", "question", "comment")
+        keys = (
+            "id",
+            "created_at",
+            "source",
+            "playbook_id",
+            "confidence",
+            "helpful",
+            "question",
+            "comment",
+        )
         return [dict(zip(keys, row, strict=True)) | {"helpful": bool(row[5])} for row in rows]
 
     def unanswered(self) -> list[Unanswered]:
@@ -164,7 +180,9 @@ class FeedbackStore:
             try:
                 connection: Any = sqlite3.connect(self.path, timeout=10)
             except sqlite3.Error as exc:
-                raise StoreConfigError(f"cannot open the feedback store {self.path}: {exc}") from None
+                raise StoreConfigError(
+                    f"cannot open the feedback store {self.path}: {exc}"
+                ) from None
         else:
             import psycopg
 

@@ -15,11 +15,10 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse
-from slack_sdk.signature import SignatureVerifier
-from slack_sdk.webhook import WebhookClient
-
 from migfix.indexer.errors import InputError
 from migfix.server.answer import Answer
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.webhook import WebhookClient
 
 router = APIRouter(tags=["slack"])
 log = logging.getLogger(__name__)
@@ -27,8 +26,11 @@ log = logging.getLogger(__name__)
 #: Block Kit limits (Slack docs; slack_sdk validates the same numbers).
 MAX_SECTION_CHARS = 3000
 MAX_BLOCKS = 50
-RISK_MARK = {"safe": ":large_green_circle: safe", "caution": ":large_orange_circle: caution",
-             "destructive": ":red_circle: destructive"}
+RISK_MARK = {
+    "safe": ":large_green_circle: safe",
+    "caution": ":large_orange_circle: caution",
+    "destructive": ":red_circle: destructive",
+}
 
 HELP = (
     "*migfix* gets you out of broken Django migrations.\n"
@@ -43,7 +45,9 @@ HELP = (
 async def slash_command(request: Request, background: BackgroundTasks) -> JSONResponse:
     settings = request.app.state.settings
     if settings.slack_signing_secret is None:
-        return JSONResponse({"error": "Slack is not configured: set MIGFIX_SLACK_SIGNING_SECRET"}, 404)
+        return JSONResponse(
+            {"error": "Slack is not configured: set MIGFIX_SLACK_SIGNING_SECRET"}, 404
+        )
     body = await request.body()
     verifier = SignatureVerifier(settings.slack_signing_secret.get_secret_value())
     if not verifier.is_valid_request(body, dict(request.headers)):
@@ -55,7 +59,9 @@ async def slash_command(request: Request, background: BackgroundTasks) -> JSONRe
     if not text or word.lower() == "help":
         return JSONResponse({"response_type": "ephemeral", "text": HELP})
     if not response_url.startswith(("https://", "http://")):
-        return JSONResponse({"response_type": "ephemeral", "text": "No response_url in the request."})
+        return JSONResponse(
+            {"response_type": "ephemeral", "text": "No response_url in the request."}
+        )
     in_channel = word.lower() == "share"
     question = rest.strip() if in_channel else text
     if not question:
@@ -95,7 +101,9 @@ def fallback_text(answer: Answer) -> str:
     return "migfix: no confident match"
 
 
-def answer_blocks(answer: Answer, *, base_url: str, in_channel: bool = False) -> list[dict[str, Any]]:
+def answer_blocks(
+    answer: Answer, *, base_url: str, in_channel: bool = False
+) -> list[dict[str, Any]]:
     """The Answer as Block Kit: diagnosis, numbered steps with risk, commands, verify, link."""
     if answer.status != "matched" or answer.playbook is None:
         return _no_match_blocks(answer, base_url)
@@ -109,7 +117,9 @@ def answer_blocks(answer: Answer, *, base_url: str, in_channel: bool = False) ->
     if answer.cause:
         blocks.append(_section(f"*Why:* {answer.cause}"))
     for finding in answer.findings:
-        blocks.append(_section(f":mag_right: *{finding.get('code', '')}*: {finding.get('message', '')}"))
+        blocks.append(
+            _section(f":mag_right: *{finding.get('code', '')}*: {finding.get('message', '')}")
+        )
     withheld = [s.n for s in answer.steps if in_channel and s.risk == "destructive"]
     for step in answer.steps:
         if step.n in withheld:
@@ -124,14 +134,18 @@ def answer_blocks(answer: Answer, *, base_url: str, in_channel: bool = False) ->
         blocks.append(_section(text))
     if withheld:
         numbers = ", ".join(str(n) for n in withheld)
-        blocks.append(_context(
-            f":no_entry: Step(s) {numbers} are destructive and not shown in the channel: "
-            f"run `/migfix` privately or read <{link}|the playbook>."
-        ))
+        blocks.append(
+            _context(
+                f":no_entry: Step(s) {numbers} are destructive and not shown in the channel: "
+                f"run `/migfix` privately or read <{link}|the playbook>."
+            )
+        )
     if answer.verify:
         verify = "\n".join(answer.verify)
         blocks.append(_section(f"*Verify*\n```{verify}```"))
-    blocks.append(_context(f"<{link}|Full playbook> · answers are advice: read each step before running it"))
+    blocks.append(
+        _context(f"<{link}|Full playbook> · answers are advice: read each step before running it")
+    )
     return _fit(blocks, link)
 
 
@@ -140,7 +154,8 @@ def _no_match_blocks(answer: Answer, base_url: str) -> list[dict[str, Any]]:
     blocks = [_section(f":grey_question: {text}")]
     if answer.alternatives:
         nearest = ", ".join(
-            f"<{base_url}/playbooks/{a.id}|{a.title}> ({a.confidence:.0%})" for a in answer.alternatives
+            f"<{base_url}/playbooks/{a.id}|{a.title}> ({a.confidence:.0%})"
+            for a in answer.alternatives
         )
         blocks.append(_section(f"Nearest playbooks: {nearest}"))
     return blocks

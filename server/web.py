@@ -13,7 +13,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markdown_it import MarkdownIt
-
 from migfix.indexer.playbook import Playbook
 
 router = APIRouter(include_in_schema=False)
@@ -24,7 +23,9 @@ _markdown = MarkdownIt("commonmark", {"html": False})
 
 @router.get("/", response_class=HTMLResponse)
 async def chat(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(request, "chat.html", {"project": request.app.state.settings.project})
+    return templates.TemplateResponse(
+        request, "chat.html", {"project": request.app.state.settings.project}
+    )
 
 
 @router.get("/playbooks", response_class=HTMLResponse)
@@ -40,7 +41,9 @@ async def playbook_page(playbook_id: str, request: Request) -> HTMLResponse:
         return templates.TemplateResponse(
             request, "missing.html", {"playbook_id": playbook_id}, status_code=404
         )
-    return templates.TemplateResponse(request, "playbook.html", {"playbook": found, "body": render_body(found)})
+    return templates.TemplateResponse(
+        request, "playbook.html", {"playbook": found, "body": render_body(found)}
+    )
 
 
 @cache

@@ -8,8 +8,6 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-
-from migfix.indexer.playbook import load_playbooks
 from migfix.server.app import create_app
 from migfix.server.explain import Engine
 from migfix.server.feedback import FeedbackStore
@@ -33,7 +31,9 @@ def test_explain_returns_the_answer(client: TestClient) -> None:
 
 
 def test_follow_up_is_read_with_the_earlier_paste(client: TestClient) -> None:
-    alone = client.post("/api/explain", json={"text": "I ran it again, same thing. What now?"}).json()
+    alone = client.post(
+        "/api/explain", json={"text": "I ran it again, same thing. What now?"}
+    ).json()
     assert alone["status"] == "no_match"
     follow_up = client.post(
         "/api/explain", json={"text": "I ran it again, same thing. What now?", "context": [EXAMPLE]}
@@ -60,7 +60,9 @@ def test_unanswered_questions_are_stored_redacted(client: TestClient, settings: 
         ({"text": "ok", "context": "not a list"}, 422),
     ],
 )
-def test_bad_input_gets_a_json_error(client: TestClient, body: dict[str, object], status: int) -> None:
+def test_bad_input_gets_a_json_error(
+    client: TestClient, body: dict[str, object], status: int
+) -> None:
     response = client.post("/api/explain", json=body)
     assert response.status_code == status
     assert isinstance(response.json()["error"], str) and response.json()["error"]
@@ -68,7 +70,9 @@ def test_bad_input_gets_a_json_error(client: TestClient, body: dict[str, object]
 
 def test_malformed_json_gets_a_json_error(client: TestClient) -> None:
     response = client.post(
-        "/api/explain", content=b'{"text": "unterminated', headers={"Content-Type": "application/json"}
+        "/api/explain",
+        content=b'{"text": "unterminated',
+        headers={"Content-Type": "application/json"},
     )
     assert response.status_code == 422
     assert "JSON" in response.json()["error"]
@@ -80,7 +84,9 @@ def test_body_over_the_limit_is_413_by_content_length(client: TestClient) -> Non
     assert response.json() == {"error": "request body larger than 1000000 bytes"}
 
 
-def test_streamed_body_over_the_limit_is_413_without_content_length(settings: Settings, engine: Engine) -> None:
+def test_streamed_body_over_the_limit_is_413_without_content_length(
+    settings: Settings, engine: Engine
+) -> None:
     def chunks() -> Iterator[bytes]:  # chunked transfer: no Content-Length to judge by
         yield b'{"text": "'
         for _ in range(40):
@@ -103,14 +109,19 @@ def test_answers_come_within_the_time_budget(tmp_path: Path, engine: Engine) -> 
     assert "time budget" in response.json()["error"]
 
 
-def test_playbooks_list_and_detail(client: TestClient) -> None:
+def test_playbooks_list_and_detail(client: TestClient, engine: Engine) -> None:
     listed = client.get("/api/playbooks").json()
-    assert sorted(p["id"] for p in listed) == sorted(p.id for p in load_playbooks())
+    assert sorted(p["id"] for p in listed) == sorted(engine.playbooks)
+    assert "conflicting-leaf-nodes" in engine.playbooks
     first = listed[0]
     assert first["url"] == f"https://migfix.example.test/playbooks/{first['id']}"
     detail = client.get(f"/api/playbooks/{first['id']}").json()
     assert list(detail["sections"])[:2] == ["Symptoms", "Why it happens"]
-    assert all(s["risk"] in {"safe", "caution", "destructive"} for r in detail["routes"] for s in r["steps"])
+    assert all(
+        s["risk"] in {"safe", "caution", "destructive"}
+        for r in detail["routes"]
+        for s in r["steps"]
+    )
     missing = client.get("/api/playbooks/no-such-thing")
     assert missing.status_code == 404 and "no-such-thing" in missing.json()["error"]
 
@@ -118,7 +129,12 @@ def test_playbooks_list_and_detail(client: TestClient) -> None:
 def test_feedback_is_recorded(client: TestClient, settings: Settings) -> None:
     response = client.post(
         "/api/feedback",
-        json={"helpful": False, "playbook": "conflicting-leaf-nodes", "confidence": 0.9, "question": EXAMPLE},
+        json={
+            "helpful": False,
+            "playbook": "conflicting-leaf-nodes",
+            "confidence": 0.9,
+            "question": EXAMPLE,
+        },
     )
     assert response.status_code == 201
     rows = FeedbackStore(settings.database_url).feedback()
@@ -135,12 +151,19 @@ def test_check_without_a_project_is_a_json_error(client: TestClient) -> None:
     assert "--project" in response.json()["error"]
 
 
-def test_health_docs_and_unknown_routes(client: TestClient) -> None:
+def test_health_docs_and_unknown_routes(client: TestClient, engine: Engine) -> None:
     health = client.get("/healthz").json()
-    assert health == {"status": "ok", "playbooks": len(load_playbooks()), "project": False, "slack": True}
+    assert health == {
+        "status": "ok",
+        "playbooks": len(engine.playbooks),
+        "project": False,
+        "slack": True,
+    }
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
-    assert {"/api/explain", "/api/check", "/api/playbooks", "/api/feedback", "/healthz"} <= set(paths)
+    assert {"/api/explain", "/api/check", "/api/playbooks", "/api/feedback", "/healthz"} <= set(
+        paths
+    )
     assert "/slack/commands" not in paths
     unknown = client.get("/api/nothing-here")
     assert unknown.status_code == 404 and unknown.json() == {"error": "Not Found"}
@@ -154,3 +177,57 @@ def test_playbook_pages_render_html(client: TestClient) -> None:
     assert client.get("/playbooks/nope").status_code == 404
     index = client.get("/playbooks")
     assert 'href="/playbooks/conflicting-leaf-nodes"' in index.text
+
+
+MANAGE = """import os, sys
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
+from django.core.management import execute_from_command_line
+execute_from_command_line(sys.argv)
+"""
+SETTINGS = """SECRET_KEY = "test"
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "orders"]
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "db.sqlite3"}}
+USE_TZ = True
+"""
+MIGRATION = """from django.db import migrations
+class Migration(migrations.Migration):
+    dependencies = [{dependencies}]
+    operations = []
+"""
+
+
+def _project_with_two_leaves(root: Path) -> Path:
+    """A real Django project whose orders app has two migrations on the same parent."""
+    (root / "shop").mkdir(parents=True)
+    (root / "manage.py").write_text(MANAGE)
+    (root / "shop" / "__init__.py").write_text("")
+    (root / "shop" / "settings.py").write_text(SETTINGS)
+    migrations = root / "orders" / "migrations"
+    migrations.mkdir(parents=True)
+    (root / "orders" / "__init__.py").write_text("")
+    (migrations / "__init__.py").write_text("")
+    (migrations / "0001_initial.py").write_text(MIGRATION.format(dependencies=""))
+    for name in ("0002_order_coupon", "0002_order_note"):
+        (migrations / f"{name}.py").write_text(
+            MIGRATION.format(dependencies='("orders", "0001_initial")')
+        )
+    return root
+
+
+@pytest.mark.slow
+def test_check_reports_the_projects_findings(tmp_path: Path, engine: Engine) -> None:
+    project = _project_with_two_leaves(tmp_path / "shop")
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'fb.sqlite3'}", project=project, time_budget=120
+    )
+    with TestClient(create_app(settings, engine=engine)) as client:
+        assert client.get("/healthz").json()["project"] is True
+        response = client.post("/api/check")
+    assert response.status_code == 200
+    conflict = [f for f in response.json()["findings"] if f["code"] == "graph.conflict"]
+    assert conflict and conflict[0]["app"] == "orders"
+    assert sorted(conflict[0]["migrations"]) == [
+        "orders.0002_order_coupon",
+        "orders.0002_order_note",
+    ]
+    assert not (project / "db.sqlite3").exists() or (project / "db.sqlite3").stat().st_size == 0

@@ -6,7 +6,6 @@ import json
 import sqlite3
 
 import pytest
-
 from migfix.server.feedback import Feedback, FeedbackStore, StoreConfigError
 
 PASTE = (
@@ -17,7 +16,9 @@ PASTE = (
 
 def test_feedback_is_stored_with_the_question_redacted(store: FeedbackStore) -> None:
     first = store.add_feedback(
-        Feedback(helpful=True, playbook_id="conflicting-leaf-nodes", confidence=0.91, question=PASTE)
+        Feedback(
+            helpful=True, playbook_id="conflicting-leaf-nodes", confidence=0.91, question=PASTE
+        )
     )
     second = store.add_feedback(Feedback(helpful=False, comment="token xoxb-1234567890-abcdefghij"))
     rows = store.feedback()

@@ -10,9 +10,8 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given
-from hypothesis.errors import Unsatisfiable
 from hypothesis import settings as hypothesis_settings
-
+from hypothesis.errors import Unsatisfiable
 from migfix.server.app import create_app
 from migfix.server.explain import Engine
 from migfix.server.settings import Settings
@@ -20,16 +19,24 @@ from migfix.server.settings import Settings
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", list(schemathesis.GenerationMode), ids=lambda m: m.value)
-def test_no_server_errors(settings: Settings, engine: Engine, mode: schemathesis.GenerationMode) -> None:
+def test_no_server_errors(
+    settings: Settings, engine: Engine, mode: schemathesis.GenerationMode
+) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(settings, engine=engine))
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert {op.path for op in operations} >= {"/api/explain", "/api/feedback", "/api/playbooks/{playbook_id}"}
+    assert {op.path for op in operations} >= {
+        "/api/explain",
+        "/api/feedback",
+        "/api/playbooks/{playbook_id}",
+    }
     seen: list[int] = []
 
     for operation in operations:
 
         @given(case=operation.as_strategy(generation_mode=mode))
-        @hypothesis_settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+        @hypothesis_settings(
+            max_examples=30, deadline=None, suppress_health_check=list(HealthCheck)
+        )
         def call(case: schemathesis.Case) -> None:
             response = case.call()
             seen.append(response.status_code)

@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-
 from migfix.server.answer import Answer, PlaybookRef, Step
 from migfix.server.app import create_app
 from migfix.server.explain import Engine
@@ -72,7 +71,9 @@ def server(settings: Settings, engine: Engine) -> Iterator[str]:
         yield url
 
 
-def signed(body: bytes, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
+def signed(
+    body: bytes, *, secret: str = SIGNING_SECRET, timestamp: int | None = None
+) -> dict[str, str]:
     """Sign like Slack does: v0= + hex HMAC-SHA256 of v0:{timestamp}:{body}."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
     digest = hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
@@ -85,12 +86,21 @@ def signed(body: bytes, *, secret: str = SIGNING_SECRET, timestamp: int | None =
 
 def command(text: str, response_url: str) -> bytes:
     return urlencode(
-        {"command": "/migfix", "text": text, "response_url": response_url, "user_id": "U1",
-         "channel_id": "C1", "team_id": "T1", "trigger_id": "1.2.3"}
+        {
+            "command": "/migfix",
+            "text": text,
+            "response_url": response_url,
+            "user_id": "U1",
+            "channel_id": "C1",
+            "team_id": "T1",
+            "trigger_id": "1.2.3",
+        }
     ).encode()
 
 
-def test_signed_command_is_acked_then_answered_in_block_kit(server: str, receiver: Receiver) -> None:
+def test_signed_command_is_acked_then_answered_in_block_kit(
+    server: str, receiver: Receiver
+) -> None:
     body = command(EXAMPLE, receiver.url)
     started = time.monotonic()
     ack = httpx.post(f"{server}/slack/commands", content=body, headers=signed(body))
@@ -129,7 +139,11 @@ def test_bad_signatures_get_401(server: str, receiver: Receiver, tamper: str) ->
 
 def test_timestamp_inside_the_window_is_accepted(server: str, receiver: Receiver) -> None:
     body = command("help", receiver.url)
-    response = httpx.post(f"{server}/slack/commands", content=body, headers=signed(body, timestamp=int(time.time()) - 240))
+    response = httpx.post(
+        f"{server}/slack/commands",
+        content=body,
+        headers=signed(body, timestamp=int(time.time()) - 240),
+    )
     assert response.status_code == 200
 
 
@@ -189,8 +203,14 @@ def _answer_with_destructive_step() -> Answer:
         summary="The table exists but Django has no record of creating it.",
         steps=[
             Step(1, "safe", "Back up the database.", "pg_dump shop > shop.sql"),
-            Step(2, "destructive", "Drop the stray table.", "DROP TABLE orders_order;",
-                 ("dev",), "the table holds no data you need"),
+            Step(
+                2,
+                "destructive",
+                "Drop the stray table.",
+                "DROP TABLE orders_order;",
+                ("dev",),
+                "the table holds no data you need",
+            ),
             Step(3, "safe", "Apply the migrations.", "python manage.py migrate orders"),
         ],
         verify=["python manage.py migrate --check"],
@@ -226,4 +246,7 @@ def test_no_match_lists_the_nearest_playbooks() -> None:
         alternatives=[PlaybookRef("missing-table", "Missing table", 0.41)],
     )
     text = json.dumps(answer_blocks(answer, base_url="https://m.test"))
-    assert "No confident match." in text and "<https://m.test/playbooks/missing-table|Missing table>" in text
+    assert (
+        "No confident match." in text
+        and "<https://m.test/playbooks/missing-table|Missing table>" in text
+    )

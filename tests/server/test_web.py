@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from migfix.server.app import create_app
 from migfix.server.explain import Engine
 from migfix.server.feedback import FeedbackStore
@@ -18,8 +17,15 @@ from .conftest import live_server
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 EXAMPLE = (Path(__file__).parents[2] / "examples" / "conflicting-leaf-nodes.txt").read_text()
 FOLLOW_UP = "I ran it again, same thing.\nWhat now?"
 
@@ -43,7 +49,9 @@ def page(settings: Settings, engine: Engine) -> Iterator[tuple[object, str, list
         browser.close()
 
 
-def test_chat_answers_copies_follows_up_and_records_feedback(page, settings: Settings, tmp_path: Path) -> None:
+def test_chat_answers_copies_follows_up_and_records_feedback(
+    page, settings: Settings, tmp_path: Path
+) -> None:
     tab, _, errors = page
     assert tab.evaluate("document.activeElement.id") == "paste"  # keyboard users start typing
 

@@ -202,7 +202,7 @@ def tailor(answer: Answer, facts: ProjectFacts) -> Answer:
                 )
             )
             continue
-        gate = unnecessary(step, findings)
+        gate = unnecessary(step, facts)
         if gate is not None:
             gates.append(gate)
             continue
@@ -355,12 +355,17 @@ def fake_gate(step: Step, findings: list[Finding]) -> Gate | None:
     return None
 
 
-def unnecessary(step: Step, findings: list[Finding]) -> Gate | None:
-    """A step the project's state makes pointless (e.g. merging an app with one leaf)."""
-    if not step.command:
+def unnecessary(step: Step, facts: ProjectFacts) -> Gate | None:
+    """A one-command step the project's state makes pointless (e.g. merging one leaf)."""
+    lines = [line for line in (step.command or "").splitlines() if line.strip()]
+    if len(lines) != 1:
         return None
-    for line in step.command.splitlines():
+    findings = facts.findings
+    for line in lines:
         words = _words(line)
+        gate = nothing_to_unapply(line, words, facts)
+        if gate is not None:
+            return gate
         if "migrate" in words and "--fake-initial" in words:
             blocked = [m for f in findings if f.code in SCHEMA_EXISTS for m in _blocked(f)]
             later = [m for m in blocked if not m.evidence_initial]
@@ -379,6 +384,36 @@ def unnecessary(step: Step, findings: list[Finding]) -> Gate | None:
                     line.strip(), f"the checker sees one leaf in {apps[0]}: nothing to merge"
                 )
     return None
+
+
+def nothing_to_unapply(line: str, words: list[str], facts: ProjectFacts) -> Gate | None:
+    """``migrate <app> <target>`` back, when nothing of the app after *target* is applied."""
+    if "migrate" not in words or facts.root is None or any(w.startswith("--") for w in words):
+        return None
+    args = words[words.index("migrate") + 1 :]
+    if len(args) != 2:
+        return None
+    app, target = args
+    unapplied = {m for f in facts.findings if f.code == "plan.unapplied" for m in f.migrations}
+    later = [
+        f"{app}.{name}"
+        for name in app_migrations(facts.root, app)
+        if target == "zero" or name.split("_")[0] > target.split("_")[0]
+    ]
+    if later and all(name in unapplied for name in later):
+        return Gate(
+            line.strip(), f"no migration of {app} after {target} is applied: nothing to undo"
+        )
+    return None
+
+
+def app_migrations(root: Path, app: str) -> list[str]:
+    """Migration names on disk for *app* (file stems), outside virtualenvs."""
+    names: set[str] = set()
+    for path in root.glob(f"**/{app}/migrations/[0-9]*.py"):
+        if not any(part in SKIP_DIRS for part in path.relative_to(root).parts):
+            names.add(path.stem)
+    return sorted(names)
 
 
 @dataclass(frozen=True)

@@ -231,3 +231,20 @@ def test_doctor_bad_project_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.output.strip().count("\n") == 0
     assert "no such directory" in result.output
+
+
+def test_unapplying_is_dropped_when_nothing_after_the_target_is_applied(tmp_path: Path) -> None:
+    folder = tmp_path / "orders" / "migrations"
+    folder.mkdir(parents=True)
+    for name in ("0001_initial", "0002_a", "0002_b"):
+        (folder / f"{name}.py").write_text("")
+    back = "python manage.py migrate orders 0001_initial"
+    unapplied = Finding(
+        "plan.unapplied", "warning", "2 unapplied", migrations=["orders.0002_a", "orders.0002_b"]
+    )
+    dropped = tailor(answer_with(back, playbook="x"), ProjectFacts([unapplied], root=tmp_path))
+    assert dropped.steps == []
+    assert "nothing to undo" in dropped.message
+    one_applied = Finding("plan.unapplied", "warning", "1 unapplied", migrations=["orders.0002_b"])
+    kept = tailor(answer_with(back, playbook="x"), ProjectFacts([one_applied], root=tmp_path))
+    assert [s.command for s in kept.steps] == [back]

@@ -221,6 +221,7 @@ def test_doctor_diagnoses_a_real_project(tmp_path: Path) -> None:
     data = json.loads(result.output)
     first = data["answers"][0]
     assert first["playbook"]["id"] == "conflicting-leaf-nodes"
+    assert "graph.conflict" in [f["code"] for f in first["findings"]]
     commands = "\n".join(s["command"] or "" for s in first["steps"])
     assert "python manage.py makemigrations --merge orders" in commands
     assert "<app>" not in commands

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from migfix.checker.findings import Finding
-from migfix.indexer.playbook import PLACEHOLDER_RE
+from migfix.indexer.playbook import PLACEHOLDER_RE, Playbook, Route
 from migfix.server.answer import Answer, Step
 from migfix.server.compose import compose
 from migfix.server.explain import Engine
@@ -140,9 +140,63 @@ def explain_with_project(
     if text is None or not str(text).strip():
         return diagnose(engine, facts)
     answer = engine.explain(text, findings=facts.findings)
-    if answer.status != "matched":
+    if answer.status != "matched" or answer.playbook is None:
         return answer
+    route = safer_route(engine.playbooks[answer.playbook.id], answer, facts)
+    if route is not None:
+        answer = recompose(engine.playbooks[answer.playbook.id], route, text, answer, facts)
     return tailor(answer, facts)
+
+
+def safer_route(playbook: Playbook, answer: Answer, facts: ProjectFacts) -> Route | None:
+    """Another confirmed route when the schema differs and the chosen one would ``--fake``."""
+    if not any(f.code.startswith("schema.") and _differences(f) for f in facts.findings):
+        return None
+    chosen = next((r for r in playbook.routes if r.title == answer.cause), None)
+    if chosen is None or not any(_fakes(step.command) for step in chosen.steps):
+        return None
+    codes = {f.code for f in facts.findings}
+    return next(
+        (
+            route
+            for route in playbook.routes
+            if route is not chosen
+            and codes & set(route.confirmed_by)
+            and not any(_fakes(step.command) for step in route.steps)
+        ),
+        None,
+    )
+
+
+def recompose(
+    playbook: Playbook, route: Route, text: str | bytes, answer: Answer, facts: ProjectFacts
+) -> Answer:
+    """The same answer, composed from *route* (compose picks the first route it is given)."""
+    groups = {k: v for k, v in (answer.signals.get("placeholders") or {}).items() if v}
+    ref = answer.playbook
+    assert ref is not None
+    again = compose(
+        replace(playbook, routes=(route,)),
+        Candidate(ref.id, ref.confidence, "signature", groups=groups),
+        parse(text),
+        alternatives=answer.alternatives,
+        findings=facts.findings,
+        message=answer.message,
+    )
+    again.other_causes = [r.title for r in playbook.routes if r is not route and r.title]
+    again.timings = answer.timings
+    return again
+
+
+def _fakes(command: str | None) -> bool:
+    return bool(command) and any(
+        "migrate" in words and "--fake" in words
+        for words in map(_words, (command or "").splitlines())
+    )
+
+
+def _differences(finding: Finding) -> dict[str, Any]:
+    return {key: finding.evidence[key] for key in DIFFERENCE_KEYS if finding.evidence.get(key)}
 
 
 def diagnose(engine: Engine, facts: ProjectFacts) -> list[Answer]:
@@ -334,10 +388,7 @@ def fake_gate(step: Step, findings: list[Finding]) -> Gate | None:
             f for f in findings if f.code.startswith("schema.") and (app is None or f.app == app)
         ]
         differing = {
-            f.evidence.get("table", "?"): f.evidence[key]
-            for f in schema
-            for key in DIFFERENCE_KEYS
-            if f.evidence.get(key)
+            f.evidence.get("table", "?"): diff for f in schema for diff in _differences(f).values()
         }
         if differing:
             detail = "; ".join(f"{table}: {_describe(diff)}" for table, diff in differing.items())

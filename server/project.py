@@ -339,7 +339,9 @@ def _finding_names(finding: Finding) -> dict[str, str]:
 
 
 def fill_text(text: str, values: dict[str, str]) -> str:
-    return PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+    """Replace the placeholders *values* knows; leave the others for the user to see."""
+    filled: str = PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+    return filled
 
 
 def for_backend(step: Step, facts: ProjectFacts) -> Step:

@@ -99,7 +99,7 @@ def applies(step: Step, scenario: Scenario) -> str | None:
 
 
 def _version_ok(op: str, bound: tuple[int, int]) -> bool:
-    have = django.VERSION[:2]
+    have: tuple[int, int] = (int(django.VERSION[0]), int(django.VERSION[1]))
     return {
         ">=": have >= bound,
         ">": have > bound,

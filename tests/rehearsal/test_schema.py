@@ -25,7 +25,8 @@ def sql_of(project: DjangoProject, app: str, name: str) -> str:
     """The SQL a migration would run, as a DBA copies it from ``sqlmigrate``."""
     run = project.manage("sqlmigrate", app, name)
     assert run.returncode == 0, run.describe()
-    return run.stdout
+    sql: str = run.stdout
+    return sql
 
 
 def test_table_already_exists(make_project: Any, engine: Any) -> None:

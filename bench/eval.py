@@ -129,22 +129,23 @@ def calibrate(engine: object, cases: list[Case]) -> None:
         if not fused:
             continue
         top = fused[0][0]
-        strict = bool(parsed.exceptions) and not parsed.is_question and not parsed.mentions_migrations
+        strict = not parsed.is_question and not parsed.mentions_migrations
         rows.append((hybrid_features(lexical, dense, top), int(top == case.label), case.label == "none", strict))
-    names = ["dense", "margin", "agree", "lexical_top"]
+    names = ["dense", "margin", "agree", "lexical_top", "lexical_margin"]
     x = np.array([[r[0][n] for n in names] for r in rows])
     y = np.array([r[1] for r in rows], dtype=float)
     w = np.zeros(len(names))
     b = 0.0
-    for _ in range(20000):  # plain gradient descent with a little L2: 4 features, ~100 rows
+    for _ in range(50000):  # plain gradient descent with a little L2: 5 features, ~100 rows
         p = 1 / (1 + np.exp(-(x @ w + b)))
-        w -= 0.5 * (x.T @ (p - y) / len(y) + 0.01 * w)
-        b -= 0.5 * float(np.mean(p - y))
+        w -= 1.0 * (x.T @ (p - y) / len(y) + 0.001 * w)
+        b -= 1.0 * float(np.mean(p - y))
     weights = {"bias": round(b, 2), **{n: round(float(v), 2) for n, v in zip(names, w, strict=True)}}
-    print(f"{len(rows)} cases reach retrieval ({int(y.sum())} with the right playbook on top)")
+    positives = sum(1 for r in rows if not r[2])
+    print(f"{len(rows)} cases reach retrieval: {positives} positives ({int(y.sum())} with the right playbook on top)")
     print("CALIBRATION =", weights)
     print("threshold  answered-right  answered-wrong  negatives-kept-out")
-    for threshold in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+    for threshold in (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8):
         right = wrong = kept_out = 0
         for features, correct, negative, strict in rows:
             needed = max(threshold, 0.9) if strict else threshold

@@ -62,7 +62,9 @@ def load_cases(root: Path = CASES, labels: set[str] | None = None) -> list[Case]
         if labels is not None and folder.name not in labels and folder.name != "none":
             continue
         for path in sorted(folder.glob("*.txt")):
-            cases.append(Case(folder.name, path.name, path.read_text(encoding="utf-8", errors="replace")))
+            cases.append(
+                Case(folder.name, path.name, path.read_text(encoding="utf-8", errors="replace"))
+            )
     return cases
 
 
@@ -86,7 +88,9 @@ def evaluate(engine: object, cases: list[Case]) -> Report:
         if got == case.label:
             report.top1 += 1
         else:
-            report.misses.append((case.label, case.name, got if got != "none" else f"no_match {ranked[:3]}"))
+            report.misses.append(
+                (case.label, case.name, got if got != "none" else f"no_match {ranked[:3]}")
+            )
         if case.label in ranked[:3]:
             report.top3 += 1
     return report
@@ -96,11 +100,16 @@ def print_report(report: Report, seconds: float) -> None:
     print(f"cases: {report.positives} positives, {report.negatives} negatives ({seconds:.1f} s)")
     print(f"top-1: {report.top1_rate:.3f} ({report.top1}/{report.positives})")
     print(f"top-3: {report.top3_rate:.3f} ({report.top3}/{report.positives})")
-    print(f"negatives answered no_match: {report.negative_rate:.3f} ({report.rejected}/{report.negatives})")
+    print(
+        f"negatives answered no_match: {report.negative_rate:.3f}"
+        f" ({report.rejected}/{report.negatives})"
+    )
     print("routes: " + ", ".join(f"{k} {v}" for k, v in sorted(report.routes.items())))
     for route, times in sorted(report.times_ms.items()):
         p95 = sorted(times)[max(0, math.ceil(0.95 * len(times)) - 1)]
-        print(f"time per case ({route}): median {statistics.median(times):.1f} ms, p95 {p95:.1f} ms")
+        print(
+            f"time per case ({route}): median {statistics.median(times):.1f} ms, p95 {p95:.1f} ms"
+        )
     if report.misses:
         print("\nmisses (label <- case: answered):")
         for label, name, got in report.misses:
@@ -114,7 +123,6 @@ def print_report(report: Report, seconds: float) -> None:
 def calibrate(engine: object, cases: list[Case]) -> None:
     """Fit the logistic calibration on cases that reach retrieval; print weights and a sweep."""
     import numpy as np
-
     from migfix.server.match import calibrated, hybrid_features, retrieval_query, rrf
     from migfix.server.parse import parse
 
@@ -130,7 +138,14 @@ def calibrate(engine: object, cases: list[Case]) -> None:
             continue
         top = fused[0][0]
         strict = not parsed.is_question and not parsed.mentions_migrations
-        rows.append((hybrid_features(lexical, dense, top), int(top == case.label), case.label == "none", strict))
+        rows.append(
+            (
+                hybrid_features(lexical, dense, top),
+                int(top == case.label),
+                case.label == "none",
+                strict,
+            )
+        )
     names = ["dense", "margin", "agree", "lexical_top", "lexical_margin"]
     x = np.array([[r[0][n] for n in names] for r in rows])
     y = np.array([r[1] for r in rows], dtype=float)
@@ -140,9 +155,15 @@ def calibrate(engine: object, cases: list[Case]) -> None:
         p = 1 / (1 + np.exp(-(x @ w + b)))
         w -= 1.0 * (x.T @ (p - y) / len(y) + 0.001 * w)
         b -= 1.0 * float(np.mean(p - y))
-    weights = {"bias": round(b, 2), **{n: round(float(v), 2) for n, v in zip(names, w, strict=True)}}
+    weights = {
+        "bias": round(b, 2),
+        **{n: round(float(v), 2) for n, v in zip(names, w, strict=True)},
+    }
     positives = sum(1 for r in rows if not r[2])
-    print(f"{len(rows)} cases reach retrieval: {positives} positives ({int(y.sum())} with the right playbook on top)")
+    print(
+        f"{len(rows)} cases reach retrieval: {positives} positives"
+        f" ({int(y.sum())} with the right playbook on top)"
+    )
     print("CALIBRATION =", weights)
     print("threshold  answered-right  answered-wrong  negatives-kept-out")
     for threshold in (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8):
@@ -167,7 +188,9 @@ def main(argv: list[str] | None = None) -> int:
 
     engine = Engine.load(semantic=not args.no_semantic)
     cases = load_cases(labels=set(engine.playbooks))
-    skipped = sorted({p.name for p in CASES.iterdir() if p.is_dir()} - set(engine.playbooks) - {"none"})
+    skipped = sorted(
+        {p.name for p in CASES.iterdir() if p.is_dir()} - set(engine.playbooks) - {"none"}
+    )
     if skipped:
         print(f"skipped case folders without a playbook yet: {', '.join(skipped)}", file=sys.stderr)
     engine.warm()

@@ -38,7 +38,9 @@ def cold(path: Path, runs: int) -> tuple[list[float], bool]:
     torch = False
     for _ in range(runs):
         started = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-c", PROBE, str(path)], capture_output=True, env=ENV, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-c", PROBE, str(path)], capture_output=True, env=ENV, check=False
+        )
         times.append(time.perf_counter() - started)
         torch = torch or b"NO-TORCH" not in proc.stderr
     return times, torch
@@ -59,7 +61,8 @@ def warm(text: str, runs: int) -> list[float]:
 
 
 def line(name: str, times: list[float]) -> str:
-    return f"{name:34s} median {statistics.median(times) * 1000:7.0f} ms   min {min(times) * 1000:7.0f} ms   (n={len(times)})"
+    median, fastest = statistics.median(times) * 1000, min(times) * 1000
+    return f"{name:34s} median {median:7.0f} ms   min {fastest:7.0f} ms   (n={len(times)})"
 
 
 def main() -> int:
@@ -68,7 +71,9 @@ def main() -> int:
     args = parser.parse_args()
     semantic_file = Path(os.environ.get("TMPDIR", "/tmp")) / "migfix-bench-question.txt"
     semantic_file.write_text(SEMANTIC_CASE + "\n")
-    subprocess.run([sys.executable, "-c", PROBE, str(semantic_file)], capture_output=True, env=ENV)  # builds the index once
+    subprocess.run(
+        [sys.executable, "-c", PROBE, str(semantic_file)], capture_output=True, env=ENV
+    )  # builds the index once
     sig_times, sig_torch = cold(SIGNATURE_CASE, args.runs)
     sem_times, sem_torch = cold(semantic_file, max(2, args.runs // 2))
     print(line("cold, signature (new process)", sig_times) + f"   torch imported: {sig_torch}")

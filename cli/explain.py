@@ -12,7 +12,6 @@ import sys
 from typing import IO, Any
 
 import click
-
 from migfix.indexer.errors import InputError, MigfixError
 
 MAX_LINE = 1_000_000
@@ -36,11 +35,27 @@ def _read(stream: IO[bytes]) -> bytes:
 @click.argument("file", required=False, type=click.File("rb"))
 @click.option("--json", "as_json", is_flag=True, help="Print the Answer as JSON.")
 @click.option("--markdown", is_flag=True, help="Print the Answer as Markdown.")
-@click.option("--jsonl", is_flag=True, help='Batch: read {"id", "text"} JSON Lines, write one Answer per line.')
-@click.option("--index-dir", type=click.Path(file_okay=False), default=None, help="Where the search index lives.")
-@click.option("--no-semantic", is_flag=True, help="Lexical retrieval only (never loads the embedding model).")
+@click.option(
+    "--jsonl",
+    is_flag=True,
+    help='Batch: read {"id", "text"} JSON Lines, write one Answer per line.',
+)
+@click.option(
+    "--index-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where the search index lives.",
+)
+@click.option(
+    "--no-semantic", is_flag=True, help="Lexical retrieval only (never loads the embedding model)."
+)
 def explain(
-    file: IO[bytes] | None, as_json: bool, markdown: bool, jsonl: bool, index_dir: str | None, no_semantic: bool
+    file: IO[bytes] | None,
+    as_json: bool,
+    markdown: bool,
+    jsonl: bool,
+    index_dir: str | None,
+    no_semantic: bool,
 ) -> None:
     """Explain a traceback, CI log, command output or question (FILE, or standard input)."""
     if sum((as_json, markdown, jsonl)) > 1:
@@ -66,9 +81,8 @@ def explain(
 
         click.echo(render_markdown(answer), nl=False)
     else:
-        from rich.console import Console
-
         from migfix.server.render import render_terminal
+        from rich.console import Console
 
         render_terminal(answer, Console(highlight=False))
     sys.exit(answer.exit_code)

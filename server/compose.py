@@ -57,7 +57,9 @@ def choose_route(playbook: Playbook, findings: list[Finding]) -> RouteChoice | N
     return RouteChoice(chosen, reason, others)
 
 
-def placeholder_values(candidate: Candidate, parsed: Parsed, findings: list[Finding]) -> dict[str, str]:
+def placeholder_values(
+    candidate: Candidate, parsed: Parsed, findings: list[Finding]
+) -> dict[str, str]:
     """Names for the placeholders: the signature's groups, then findings, then parsed names."""
     values: dict[str, str] = {}
 
@@ -71,7 +73,15 @@ def placeholder_values(candidate: Candidate, parsed: Parsed, findings: list[Find
         put("app", finding.app)
         if finding.migrations:
             put("migration", finding.migrations[0].rpartition(".")[2])
-        for key in ("table", "column", "constraint", "model", "field", "dependency_app", "dependency"):
+        for key in (
+            "table",
+            "column",
+            "constraint",
+            "model",
+            "field",
+            "dependency_app",
+            "dependency",
+        ):
             value = finding.evidence.get(key)
             put(key, value if isinstance(value, str) else None)
     if parsed.failing_migration:
@@ -116,7 +126,9 @@ def step_applies(step: FixStep, django_version: str | None, backend: str | None)
         version = tuple(int(p) for p in django_version.split(".")[:2])
         for condition in step.applies_when:
             bound = _BOUND.match(condition.replace(" ", ""))
-            if bound and not _satisfies(version, bound.group(1), (int(bound.group(2)), int(bound.group(3)))):
+            if bound and not _satisfies(
+                version, bound.group(1), (int(bound.group(2)), int(bound.group(3)))
+            ):
                 return False
     return True
 
@@ -143,7 +155,9 @@ def compose_steps(route: Route, values: dict[str, str], parsed: Parsed) -> list[
             if name not in missing:
                 missing.append(name)
         if missing:
-            text += " (Fill in " + "; ".join(f"<{m}>: {PLACEHOLDER_HELP[m]}" for m in missing) + ".)"
+            text += (
+                " (Fill in " + "; ".join(f"<{m}>: {PLACEHOLDER_HELP[m]}" for m in missing) + ".)"
+            )
         steps.append(
             Step(
                 n=n,
@@ -171,7 +185,11 @@ def compose(
     choice = choose_route(playbook, findings)
     steps = compose_steps(choice.route, values, parsed) if choice else []
     verify_section = playbook.section("Verify")
-    verify = [fill(block.rstrip("\n"), values)[0] for block in verify_section.code_blocks] if verify_section else []
+    verify = (
+        [fill(block.rstrip("\n"), values)[0] for block in verify_section.code_blocks]
+        if verify_section
+        else []
+    )
     related = [f for f in findings if f.playbook == playbook.id]
     other = [f for f in findings if f.playbook != playbook.id]
     signals: dict[str, Any] = parsed.signals()

@@ -20,7 +20,7 @@ from migfix.checker.findings import Finding
 from migfix.indexer.playbook import Playbook, load_playbooks
 from migfix.server.answer import Answer, PlaybookRef
 from migfix.server.compose import compose
-from migfix.server.match import MatchResult, Matcher, Retriever
+from migfix.server.match import Matcher, MatchResult, Retriever
 from migfix.server.parse import Parsed, parse
 
 
@@ -42,7 +42,9 @@ class Engine:
         if playbooks is None:
             playbooks = load_installed_playbooks()
         by_id = dict(playbooks) if isinstance(playbooks, dict) else {p.id: p for p in playbooks}
-        retriever = Retriever(by_id.values(), Path(index_dir) if index_dir else None, semantic=semantic)
+        retriever = Retriever(
+            by_id.values(), Path(index_dir) if index_dir else None, semantic=semantic
+        )
         return cls(by_id, retriever)
 
     def warm(self) -> None:
@@ -101,7 +103,10 @@ def load_installed_playbooks() -> tuple[Playbook, ...]:
     Parsing 24 playbooks (YAML and Markdown) takes a quarter of a second, half the
     budget of a cold ``migfix explain``; unpickling them takes a few milliseconds.
     """
-    files = sorted((f for f in resources.files("migfix.kb").iterdir() if f.name.endswith(".md")), key=lambda f: f.name)
+    files = sorted(
+        (f for f in resources.files("migfix.kb").iterdir() if f.name.endswith(".md")),
+        key=lambda f: f.name,
+    )
     digest = hashlib.sha256()
     for f in files:
         digest.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
@@ -130,7 +135,10 @@ def _no_match_message(parsed: Parsed, result: MatchResult) -> str:
     if parsed.outputs:
         recognised.append(" and ".join(parsed.outputs) + " output")
     what = ", ".join(recognised) if recognised else "no Django error or command output"
-    return f"No confident match: this does not look like a known Django migration problem ({what}; {result.reason})."
+    return (
+        "No confident match: this does not look like a known Django migration problem"
+        f" ({what}; {result.reason})."
+    )
 
 
 def _ms(since: float) -> float:

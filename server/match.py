@@ -38,7 +38,14 @@ STRICT_THRESHOLD = 0.9
 mentions migrations: such errors and logs are usually not migration problems at all."""
 
 # Logistic calibration of the hybrid evidence, fitted with ``bench/eval.py --calibrate``.
-CALIBRATION = {"bias": -6.28, "dense": 8.91, "margin": 3.13, "agree": 0.61, "lexical_top": 0.74, "lexical_margin": 1.47}
+CALIBRATION = {
+    "bias": -6.28,
+    "dense": 8.91,
+    "margin": 3.13,
+    "agree": 0.61,
+    "lexical_top": 0.74,
+    "lexical_margin": 1.47,
+}
 
 
 @dataclass(frozen=True)
@@ -67,7 +74,9 @@ class MatchResult:
         return self.candidates[0] if self.candidates else None
 
 
-def signature_confidence(hits: list[SignatureHit], playbook: Playbook | None, parsed: Parsed) -> float:
+def signature_confidence(
+    hits: list[SignatureHit], playbook: Playbook | None, parsed: Parsed
+) -> float:
     """High, and higher for long specific templates with named groups and no close rival."""
     top = hits[0]
     confidence = 0.90 + 0.05 * min(1.0, top.span / 80)
@@ -85,7 +94,9 @@ def signature_confidence(hits: list[SignatureHit], playbook: Playbook | None, pa
 class Retriever:
     """The lexical and dense halves of the index, loaded lazily and once."""
 
-    def __init__(self, playbooks: Iterable[Playbook], index_dir: Path | None = None, semantic: bool = True):
+    def __init__(
+        self, playbooks: Iterable[Playbook], index_dir: Path | None = None, semantic: bool = True
+    ):
         self._playbooks = tuple(playbooks)
         self._index_dir = index_dir
         self.semantic = semantic
@@ -100,7 +111,9 @@ class Retriever:
                 from migfix.indexer.store import default_index_dir, ensure_index
 
                 directory = self._index_dir or default_index_dir()
-                self._bundle = ensure_index(directory, self._playbooks, embedder_factory=lambda: embedder)
+                self._bundle = ensure_index(
+                    directory, self._playbooks, embedder_factory=lambda: embedder
+                )
             return self._bundle
 
     def embedder(self) -> Any:
@@ -139,7 +152,9 @@ def rrf(rankings: Iterable[list[tuple[str, float]]], k: int = RRF_K) -> list[tup
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
 
-def hybrid_features(lexical: list[tuple[str, float]], dense: list[tuple[str, float]], top: str) -> dict[str, float]:
+def hybrid_features(
+    lexical: list[tuple[str, float]], dense: list[tuple[str, float]], top: str
+) -> dict[str, float]:
     """The evidence the calibration weighs, for the fused top playbook."""
     dense_scores = dict(dense)
     top_dense = dense_scores.get(top, 0.0)
@@ -148,7 +163,9 @@ def hybrid_features(lexical: list[tuple[str, float]], dense: list[tuple[str, flo
     # BM25 scores are unbounded: use the top's lead over the runner-up, relative to its score.
     lexical_margin = 0.0
     if lexical_top and lexical[0][1] > 0:
-        lexical_margin = (lexical[0][1] - (lexical[1][1] if len(lexical) > 1 else 0.0)) / lexical[0][1]
+        lexical_margin = (lexical[0][1] - (lexical[1][1] if len(lexical) > 1 else 0.0)) / lexical[
+            0
+        ][1]
     return {
         "dense": top_dense,
         "margin": top_dense - rival,
@@ -160,7 +177,9 @@ def hybrid_features(lexical: list[tuple[str, float]], dense: list[tuple[str, flo
 
 def calibrated(features: dict[str, float], weights: dict[str, float] | None = None) -> float:
     weights = weights or CALIBRATION
-    z = weights["bias"] + sum(weights[name] * value for name, value in features.items() if name in weights)
+    z = weights["bias"] + sum(
+        weights[name] * value for name, value in features.items() if name in weights
+    )
     return round(1.0 / (1.0 + math.exp(-z)), 3)
 
 
@@ -191,14 +210,18 @@ class Matcher:
         return self._by_retrieval(parsed)
 
     def _by_signature(self, hits: list[SignatureHit], parsed: Parsed) -> MatchResult:
-        candidates = []
+        candidates: list[Candidate] = []
         for n, hit in enumerate(hits):
             confidence = signature_confidence(hits[n:], self.playbooks.get(hit.playbook_id), parsed)
             # A runner-up matched too, but a longer template took precedence over it.
             if n:
                 confidence = round(min(confidence, candidates[0].confidence - 0.1), 3)
-            candidates.append(Candidate(hit.playbook_id, confidence, "signature", hit.groups, hit.pattern))
-        return MatchResult(candidates, True, "signature", f"signature of {hits[0].playbook_id} matched")
+            candidates.append(
+                Candidate(hit.playbook_id, confidence, "signature", hit.groups, hit.pattern)
+            )
+        return MatchResult(
+            candidates, True, "signature", f"signature of {hits[0].playbook_id} matched"
+        )
 
     def _by_retrieval(self, parsed: Parsed) -> MatchResult:
         assert self.retriever is not None
@@ -211,7 +234,11 @@ class Matcher:
         confidence = calibrated(features)
         candidates = [Candidate(top, confidence, "hybrid")]
         for playbook_id, _ in fused[1:5]:
-            candidates.append(Candidate(playbook_id, calibrated(hybrid_features(lexical, dense, playbook_id)), "hybrid"))
+            candidates.append(
+                Candidate(
+                    playbook_id, calibrated(hybrid_features(lexical, dense, playbook_id)), "hybrid"
+                )
+            )
         strict = not parsed.is_question and not parsed.mentions_migrations
         needed = STRICT_THRESHOLD if strict else THRESHOLD
         decided = confidence >= needed

@@ -26,8 +26,13 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # One CI prefix per line: GitHub Actions / GitLab timestamps, bracketed clock times,
 # docker compose service prefixes, Jenkins/GitHub annotations.
 _LINE_PREFIXES = (
-    re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?\s(?:\d{2}[OE]\+?\s?)?"),
-    re.compile(r"^\[\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?\]\s?"),
+    re.compile(
+        r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?\s"
+        r"(?:\d{2}[OE]\+?\s?)?"
+    ),
+    re.compile(
+        r"^\[\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?\]\s?"
+    ),
     re.compile(r"^\[?\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\]?\s"),
     re.compile(r"^#\d+ \d+\.\d+ "),  # docker buildkit: "#12 3.456 "
     re.compile(r"^[\w.\-]+(?:[_-]\d+)?\s+\|\s?"),  # docker compose: "web-1  | "
@@ -59,9 +64,7 @@ _EXC_SUFFIX = (
     "Configured",
     "Failure",
 )
-_EXC_LINE = re.compile(
-    r"^(?P<qual>(?:[A-Za-z_]\w*\.)*(?P<cls>[A-Z]\w*))(?::\s?(?P<msg>.*))?$"
-)
+_EXC_LINE = re.compile(r"^(?P<qual>(?:[A-Za-z_]\w*\.)*(?P<cls>[A-Z]\w*))(?::\s?(?P<msg>.*))?$")
 _FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line \d+, in (?P<func>\S+)')
 
 # --- names --------------------------------------------------------------------------------
@@ -78,7 +81,10 @@ _APP_PATTERNS = (
     re.compile(rf"in app '(?P<app>{_IDENT})'"),
     re.compile(rf"(?:in|for) app\(s\):? (?P<apps>'?{_IDENT}'?(?:, '?{_IDENT}'?)*)"),
     re.compile(rf"multiple leaf nodes in the migration graph: \([^)]* in (?P<app>{_IDENT})\)"),
-    re.compile(rf"(?:migrate|makemigrations|showmigrations|sqlmigrate|squashmigrations)[ \t]+(?!-)(?P<app>{_IDENT})\b"),
+    re.compile(
+        rf"(?:migrate|makemigrations|showmigrations|sqlmigrate|squashmigrations)[ \t]+"
+        rf"(?!-)(?P<app>{_IDENT})\b"
+    ),
     re.compile(rf"^\s*(?P<app>{_IDENT}/?)\s*$\n(?=\s*\[[X ]\] |\s*\(no migrations\))", re.M),
 )
 _TABLE_PATTERNS = (
@@ -86,7 +92,9 @@ _TABLE_PATTERNS = (
     re.compile(r"no such table: (?P<table>[\w.]+)"),
     re.compile(r"Table '(?:\w+\.)?(?P<table>\w+)'"),
     re.compile(r"The row in table '(?P<table>\w+)'"),
-    re.compile(r'(?:ALTER|CREATE|DROP) TABLE (?:IF (?:NOT )?EXISTS )?[`"]?(?P<table>\w+)[`"]?', re.I),
+    re.compile(
+        r'(?:ALTER|CREATE|DROP) TABLE (?:IF (?:NOT )?EXISTS )?[`"]?(?P<table>\w+)[`"]?', re.I
+    ),
     re.compile(r"(?:NOT NULL|UNIQUE|CHECK) constraint failed: (?P<table>\w+)\.\w+"),
     re.compile(r"Renaming the '(?P<table>\w+)' table"),
     re.compile(r'(?:INTO|FROM|UPDATE) [`"](?P<table>\w+)[`"]', re.I),
@@ -114,16 +122,32 @@ _MODEL_PATTERNS = (
     re.compile(rf"(?:to|on model) '?(?P<app>{_IDENT})\.(?P<model>[A-Z]\w*)'?"),
     re.compile(rf"Related model '(?P<app>{_IDENT})\.(?P<model>\w+)' cannot be resolved"),
     re.compile(rf"lazy reference to '(?P<app>{_IDENT})\.(?P<model>\w+)'"),
-    re.compile(rf"non-nullable field '\w+' to (?P<model>\w+)"),
+    re.compile(r"non-nullable field '\w+' to (?P<model>\w+)"),
     re.compile(rf"on model '(?P<model>{_IDENT})'"),
 )
 
 # --- environment --------------------------------------------------------------------------
 
 _BACKEND_HINTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("postgresql", re.compile(r"psycopg2?\b|django/db/backends/postgresql|postgis|\bFATAL:\s|\bDETAIL:\s|relation \"\w+\"|\bPostgreSQL\b|\bpostgres(?:ql)?://")),
-    ("mysql", re.compile(r"\bMySQLdb\b|pymysql|mysql\.connector|django/db/backends/mysql|\(\d{4}, [\"']|\bMariaDB\b|\bMySQL\b|\bmysql://")),
-    ("sqlite", re.compile(r"\bsqlite3\b|django/db/backends/sqlite3|no such (?:table|column): |\bSQLite\b|constraint failed: \w+\.\w+|duplicate column name: |database is locked")),
+    (
+        "postgresql",
+        re.compile(
+            r"psycopg2?\b|django/db/backends/postgresql|postgis|\bFATAL:\s|\bDETAIL:\s|relation \"\w+\"|\bPostgreSQL\b|\bpostgres(?:ql)?://"
+        ),
+    ),
+    (
+        "mysql",
+        re.compile(
+            r"\bMySQLdb\b|pymysql|mysql\.connector|django/db/backends/mysql|\(\d{4}, [\"']|\bMariaDB\b|\bMySQL\b|\bmysql://"
+        ),
+    ),
+    (
+        "sqlite",
+        re.compile(
+            r"\bsqlite3\b|django/db/backends/sqlite3|no such (?:table|column): |\bSQLite\b"
+            r"|constraint failed: \w+\.\w+|duplicate column name: |database is locked"
+        ),
+    ),
 )
 _DJANGO_VERSION = (
     re.compile(r"Django Version:\s*(?P<v>\d+\.\d+(?:\.\d+)?)"),
@@ -137,21 +161,38 @@ _COMMAND_PATTERN = (
 )
 # A command the user ran (at the start of a line, after a shell prompt) beats one that a
 # message merely mentions ("To fix them run 'python manage.py makemigrations --merge'").
-_COMMAND_RAN = re.compile(rf"^[ \t]*(?:[\w@:~/.\-]*[$#>%][ \t]*|RUN[ \t]+|run:[ \t]*)?{_COMMAND_PATTERN}", re.M)
+_COMMAND_RAN = re.compile(
+    rf"^[ \t]*(?:[\w@:~/.\-]*[$#>%][ \t]*|RUN[ \t]+|run:[ \t]*)?{_COMMAND_PATTERN}", re.M
+)
 _COMMAND = re.compile(rf"(?:^|[\s$>#]){_COMMAND_PATTERN}", re.M)
 _COMMAND_FRAME = re.compile(r"django/core/management/commands/(?P<cmd>\w+)\.py")
 
 # --- command outputs ----------------------------------------------------------------------
 
 _SHOW_ROW = re.compile(rf"^\s+\[(?P<mark>[X ])\] (?P<migration>{_MIGRATION})", re.M)
-_PLAN_ROW = re.compile(rf"^\[(?P<mark>[X ])\]\s+(?P<app>{_IDENT})\.(?P<migration>{_MIGRATION})", re.M)
+_PLAN_ROW = re.compile(
+    rf"^\[(?P<mark>[X ])\]\s+(?P<app>{_IDENT})\.(?P<migration>{_MIGRATION})", re.M
+)
 _APPLYING = re.compile(
-    rf"^\s*(?P<verb>Applying|Unapplying|Rendering model states)\s*(?P<app>{_IDENT})?\.?(?P<migration>{_MIGRATION})?\.\.\.(?P<result> OK| FAKED| DONE)?",
+    rf"^\s*(?P<verb>Applying|Unapplying|Rendering model states)\s*(?P<app>{_IDENT})?\.?"
+    rf"(?P<migration>{_MIGRATION})?\.\.\.(?P<result> OK| FAKED| DONE)?",
     re.M,
 )
 _PROMPTS = (
-    ("makemigrations-prompt", re.compile(r"It is impossible to (?:add|change) a (?:non-nullable|nullable) field|Select an option:|Please select a fix:|\[y/N\]|Please enter the default value")),
-    ("merge-prompt", re.compile(r"Merging will only work if the operations printed above|Do you want to merge these migration branches")),
+    (
+        "makemigrations-prompt",
+        re.compile(
+            r"It is impossible to (?:add|change) a (?:non-nullable|nullable) field"
+            r"|Select an option:|Please select a fix:|\[y/N\]|Please enter the default value"
+        ),
+    ),
+    (
+        "merge-prompt",
+        re.compile(
+            r"Merging will only work if the operations printed above"
+            r"|Do you want to merge these migration branches"
+        ),
+    ),
 )
 _QUESTION = re.compile(
     r"\?\s*$|^(?:how|why|what|can|should|is|do|does|when|where|which|i |we |my |our )",
@@ -223,7 +264,9 @@ class Parsed:
             "models": self.models or None,
             "backend": self.backend,
             "django_version": self.django_version,
-            "kind": "question" if self.is_question else ("traceback" if self.exceptions else "output"),
+            "kind": "question"
+            if self.is_question
+            else ("traceback" if self.exceptions else "output"),
             "redacted": len(self.redacted) or None,
         }
         return {k: v for k, v in data.items() if v is not None}
@@ -235,14 +278,18 @@ def decode(data: bytes | str) -> str:
         if len(data) > MAX_BYTES:
             raise InputError(f"input is larger than {MAX_BYTES:,} bytes; paste the end of the log")
         if b"\x00" in data[:8192]:
-            raise InputError("input looks binary (it contains NUL bytes); paste the text of the error")
+            raise InputError(
+                "input looks binary (it contains NUL bytes); paste the text of the error"
+            )
         text = data.decode("utf-8", errors="replace")
     else:
         text = data
         if len(text.encode("utf-8", errors="replace")) > MAX_BYTES:
             raise InputError(f"input is larger than {MAX_BYTES:,} bytes; paste the end of the log")
         if "\x00" in text[:8192]:
-            raise InputError("input looks binary (it contains NUL characters); paste the text of the error")
+            raise InputError(
+                "input looks binary (it contains NUL characters); paste the text of the error"
+            )
     if not text.strip():
         raise InputError("input is empty; paste a traceback, a log or a question")
     if text.count("\ufffd") > max(16, len(text) // 10):
@@ -255,7 +302,10 @@ def normalise(text: str) -> str:
     text = text.replace("\r\n", "\n")
     text = _ANSI.sub("", text)
     # A lone CR redraws the line (progress bars): keep what was drawn last.
-    text = "\n".join(line.rsplit("\r", 1)[-1] if "\r" in line.rstrip("\r") else line.rstrip("\r") for line in text.split("\n"))
+    text = "\n".join(
+        line.rsplit("\r", 1)[-1] if "\r" in line.rstrip("\r") else line.rstrip("\r")
+        for line in text.split("\n")
+    )
     text = _CONTROL.sub("", text).replace("\ufeff", "")
     lines = []
     for line in text.split("\n"):
@@ -280,7 +330,12 @@ def parse(data: bytes | str) -> Parsed:
     _names(parsed)
     parsed.backend = _backend(text)
     parsed.django_version = _first(_DJANGO_VERSION, text, "v")
-    parsed.is_question = not parsed.exceptions and not parsed.outputs and bool(_QUESTION.search(text)) and len(text) < 2000
+    parsed.is_question = (
+        not parsed.exceptions
+        and not parsed.outputs
+        and bool(_QUESTION.search(text))
+        and len(text) < 2000
+    )
     return parsed
 
 
@@ -305,8 +360,19 @@ def _exceptions(text: str) -> list[RaisedException]:
                 while j < len(lines) and lines[j].strip() and j - i <= 6:
                     nxt = lines[j]
                     if (
-                        nxt.startswith(("Traceback", "  File ", "The above", "During handling", "$ ", "Error: ", "ERROR"))
-                        or _exception_line(nxt, True) is not None and "." in nxt.split(":", 1)[0]
+                        nxt.startswith(
+                            (
+                                "Traceback",
+                                "  File ",
+                                "The above",
+                                "During handling",
+                                "$ ",
+                                "Error: ",
+                                "ERROR",
+                            )
+                        )
+                        or _exception_line(nxt, True) is not None
+                        and "." in nxt.split(":", 1)[0]
                     ):
                         break
                     message_lines.append(nxt.strip())
@@ -357,7 +423,9 @@ def _outputs(text: str) -> tuple[list[str], str | None, list[str]]:
     plan = list(_PLAN_ROW.finditer(text))
     if plan:
         kinds.append("showmigrations-plan")
-        unapplied.extend(f"{m.group('app')}.{m.group('migration')}" for m in plan if m.group("mark") == " ")
+        unapplied.extend(
+            f"{m.group('app')}.{m.group('migration')}" for m in plan if m.group("mark") == " "
+        )
     if re.search(r"^Planned operations:", text, re.M):
         kinds.append("migrate-plan")
     applying = [m for m in _APPLYING.finditer(text) if m.group("migration")]
@@ -382,7 +450,9 @@ def _command(text: str) -> str | None:
     if frame:
         return frame[-1].group("cmd")
     mentioned = _COMMAND.search(text)
-    return f"{mentioned.group('cmd')} {mentioned.group('args').strip()}".strip() if mentioned else None
+    return (
+        f"{mentioned.group('cmd')} {mentioned.group('args').strip()}".strip() if mentioned else None
+    )
 
 
 def _names(parsed: Parsed) -> None:
@@ -415,12 +485,38 @@ def _names(parsed: Parsed) -> None:
     parsed.models = _collect(_MODEL_PATTERNS, text, "model")
 
 
-_NOT_APPS = frozenset({"python", "manage", "py", "self", "django", "os", "sys", "re", "migrations", "models", "settings", "the", "app", "all", "zero", "them"})
+_NOT_APPS = frozenset(
+    {
+        "python",
+        "manage",
+        "py",
+        "self",
+        "django",
+        "os",
+        "sys",
+        "re",
+        "migrations",
+        "models",
+        "settings",
+        "the",
+        "app",
+        "all",
+        "zero",
+        "them",
+    }
+)
 _NOT_TABLES = frozenset({"IF", "if", "the"})
 
 
-def _collect(patterns: tuple[re.Pattern[str], ...], text: str, group: str, exclude: frozenset[str] = frozenset()) -> list[str]:
-    values = [m.group(group) for p in patterns for m in p.finditer(text) if m.group(group) not in exclude]
+def _collect(
+    patterns: tuple[re.Pattern[str], ...],
+    text: str,
+    group: str,
+    exclude: frozenset[str] = frozenset(),
+) -> list[str]:
+    values = [
+        m.group(group) for p in patterns for m in p.finditer(text) if m.group(group) not in exclude
+    ]
     return list(dict.fromkeys(values))
 
 

@@ -24,7 +24,11 @@ _RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
         re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
         f"-----PRIVATE KEY {MASK}-----",
     ),
-    ("github-token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"), MASK),
+    (
+        "github-token",
+        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"),
+        MASK,
+    ),
     ("gitlab-token", re.compile(r"\bglpat-[A-Za-z0-9_\-]{16,}"), MASK),
     ("slack-token", re.compile(r"\bxox[abposr]-[A-Za-z0-9\-]{10,}"), MASK),
     ("aws-key", re.compile(r"\bAKIA[0-9A-Z]{16}\b"), MASK),
@@ -43,7 +47,9 @@ _RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ),
     (
         "mysql-password-flag",
-        re.compile(r"(\b(?:mysql|mariadb|mysqldump|mariadb-dump|mysqladmin)\b[^\n]*?\s-p)(?!\s)([^\s'\"]+|'[^']*'|\"[^\"]*\")"),
+        re.compile(
+            r"(\b(?:mysql|mariadb|mysqldump|mariadb-dump|mysqladmin)\b[^\n]*?\s-p)(?!\s)([^\s'\"]+|'[^']*'|\"[^\"]*\")"
+        ),
         rf"\1{MASK}",
     ),
 )

@@ -40,13 +40,18 @@ def render_terminal(answer: Answer, console: Console) -> None:
         if answer.alternatives:
             console.print("Nearest playbooks:")
             for ref in answer.alternatives:
-                console.print(f"  - {escape(ref.title)} [dim]({ref.id}, {ref.confidence:.2f})[/dim]")
+                console.print(
+                    f"  - {escape(ref.title)} [dim]({ref.id}, {ref.confidence:.2f})[/dim]"
+                )
         line = _signal_line(answer)
         if line:
             console.print(f"[dim]Recognised: {escape(line)}[/dim]")
         return
     ref = answer.playbook
-    console.print(Text(ref.title, style="bold"), Text(f"  {ref.id} · confidence {ref.confidence:.2f}", style="dim"))
+    console.print(
+        Text(ref.title, style="bold"),
+        Text(f"  {ref.id} · confidence {ref.confidence:.2f}", style="dim"),
+    )
     console.print(escape(answer.summary))
     line = _signal_line(answer)
     if line:
@@ -56,20 +61,26 @@ def render_terminal(answer: Answer, console: Console) -> None:
     else:
         console.print(Text("\nFix", style="bold"))
     for step in answer.steps:
-        label = Text(f" {RISK_LABEL.get(step.risk, step.risk)} ", style=RISK_STYLE.get(step.risk, ""))
+        label = Text(
+            f" {RISK_LABEL.get(step.risk, step.risk)} ", style=RISK_STYLE.get(step.risk, "")
+        )
         console.print(Text(f"{step.n}. "), label, Text(" " + step.text))
         if step.command:
             for command_line in step.command.split("\n"):
                 console.print(Text("     " + command_line, style="cyan"), soft_wrap=True)
     if answer.other_causes:
-        console.print(Text("\nOther causes in this playbook: " + "; ".join(answer.other_causes), style="dim"))
+        console.print(
+            Text("\nOther causes in this playbook: " + "; ".join(answer.other_causes), style="dim")
+        )
     if answer.verify:
         console.print(Text("\nVerify", style="bold"))
         for block in answer.verify:
             for command_line in block.split("\n"):
                 console.print(Text("  " + command_line, style="cyan"), soft_wrap=True)
     if answer.alternatives:
-        console.print(Text("\nAlso possible: " + ", ".join(a.id for a in answer.alternatives), style="dim"))
+        console.print(
+            Text("\nAlso possible: " + ", ".join(a.id for a in answer.alternatives), style="dim")
+        )
 
 
 def render_markdown(answer: Answer) -> str:
@@ -86,7 +97,14 @@ def render_markdown(answer: Answer) -> str:
             out += [f"Recognised: {line}", ""]
         return "\n".join(out).rstrip() + "\n"
     ref = answer.playbook
-    out += [f"## {ref.title}", "", f"`{ref.id}` · confidence {ref.confidence:.2f}", "", answer.summary, ""]
+    out += [
+        f"## {ref.title}",
+        "",
+        f"`{ref.id}` · confidence {ref.confidence:.2f}",
+        "",
+        answer.summary,
+        "",
+    ]
     line = _signal_line(answer)
     if line:
         out += [f"Recognised: {line}", ""]

@@ -18,7 +18,10 @@ ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 def migfix(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
         [sys.executable, "-c", "from migfix.cli.main import cli; cli()", *args],
-        input=stdin, capture_output=True, env=ENV, timeout=300,
+        input=stdin,
+        capture_output=True,
+        env=ENV,
+        timeout=300,
     )
 
 
@@ -54,7 +57,8 @@ def test_signature_path_does_not_import_torch() -> None:
         f"    cli(['explain', '--json', {str(EXAMPLE)!r}])\n"
         "except SystemExit as exc:\n"
         "    assert exc.code == 0, exc.code\n"
-        "heavy = sorted(m for m in ('torch', 'sentence_transformers', 'transformers', 'faiss') if m in sys.modules)\n"
+        "heavy = ('torch', 'sentence_transformers', 'transformers', 'faiss')\n"
+        "heavy = sorted(m for m in heavy if m in sys.modules)\n"
         "print('HEAVY', heavy, file=sys.stderr)\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, env=ENV, timeout=120)
@@ -91,7 +95,10 @@ def test_jsonl_keeps_ids_and_reports_bad_lines() -> None:
     out = [json.loads(line) for line in proc.stdout.decode().splitlines()]
     assert len(out) == 1003
     assert [o["id"] for o in out[:1000]] == [f"ci-{n}" for n in range(1000)]
-    assert all(o["status"] == "matched" and o["playbook"]["id"] == "conflicting-leaf-nodes" for o in out[:1000])
+    assert all(
+        o["status"] == "matched" and o["playbook"]["id"] == "conflicting-leaf-nodes"
+        for o in out[:1000]
+    )
     assert [o["status"] for o in out[1000:]] == ["error", "error", "error"]
     assert [o["id"] for o in out[1001:]] == ["no-text", "empty"]
     assert proc.returncode == 2

@@ -56,16 +56,25 @@ def migration(deps: str, ops: str, extra: str = "") -> str:
 
 
 def manage(root: Path, *args: str) -> str:
-    proc = subprocess.run([sys.executable, "manage.py", *args], cwd=root, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=root, capture_output=True, text=True, timeout=120
+    )
     return (proc.stdout + proc.stderr).rstrip()
 
 
 def sql(root: Path, statement: str) -> None:
-    manage(root, "shell", "-c", f"from django.db import connection; connection.cursor().execute({statement!r})")
+    manage(
+        root,
+        "shell",
+        "-c",
+        f"from django.db import connection; connection.cursor().execute({statement!r})",
+    )
 
 
 def setup(root: Path, backend: str = "sqlite") -> Path:
-    project(root, backend, "migfix_eval_ci", {"sqlite": 0, "postgresql": 5432, "mysql": 3306}[backend])
+    project(
+        root, backend, "migfix_eval_ci", {"sqlite": 0, "postgresql": 5432, "mysql": 3306}[backend]
+    )
     (root / "shop" / "migrations" / "0001_initial.py").write_text(INITIAL)
     return root / "shop" / "migrations"
 
@@ -123,7 +132,11 @@ def missing_table(root: Path) -> tuple[str, str]:
 def irreversible(root: Path) -> tuple[str, str]:
     mig = setup(root)
     (mig / "0002_fill_totals.py").write_text(
-        migration("('shop', '0001_initial')", "migrations.RunPython(fill)", "\ndef fill(apps, schema_editor):\n    pass\n")
+        migration(
+            "('shop', '0001_initial')",
+            "migrations.RunPython(fill)",
+            "\ndef fill(apps, schema_editor):\n    pass\n",
+        )
     )
     manage(root, "migrate")
     return "migrate shop 0001", manage(root, "migrate", "shop", "0001")
@@ -136,7 +149,9 @@ def unknown_app(root: Path) -> tuple[str, str]:
 
 def circular(root: Path) -> tuple[str, str]:
     mig = setup(root)
-    (mig / "0001_initial.py").write_text(INITIAL.replace("dependencies = []", "dependencies = [('shop', '0002_order_note')]"))
+    (mig / "0001_initial.py").write_text(
+        INITIAL.replace("dependencies = []", "dependencies = [('shop', '0002_order_note')]")
+    )
     op = 'migrations.AddField("order", "note", models.TextField(default=""))'
     (mig / "0002_order_note.py").write_text(migration("('shop', '0001_initial')", op))
     return "migrate", manage(root, "migrate")
@@ -145,7 +160,9 @@ def circular(root: Path) -> tuple[str, str]:
 def bad_file(root: Path) -> tuple[str, str]:
     mig = setup(root)
     (mig / "0002_order_note.py").write_text(
-        "<<<<<<< HEAD\n" + migration("('shop', '0001_initial')", "") + "=======\n>>>>>>> feature/notes\n"
+        "<<<<<<< HEAD\n"
+        + migration("('shop', '0001_initial')", "")
+        + "=======\n>>>>>>> feature/notes\n"
     )
     return "migrate", manage(root, "migrate")
 
@@ -155,7 +172,9 @@ def missing_migrations(root: Path) -> tuple[str, str]:
     manage(root, "migrate")
     models_py = root / "shop" / "models.py"
     models_py.write_text(models_py.read_text() + "    note = models.TextField(default='')\n")
-    return "makemigrations --check --dry-run", manage(root, "makemigrations", "--check", "--dry-run")
+    return "makemigrations --check --dry-run", manage(
+        root, "makemigrations", "--check", "--dry-run"
+    )
 
 
 def unapplied(root: Path) -> tuple[str, str]:
@@ -181,7 +200,12 @@ def unique_violation(root: Path) -> tuple[str, str]:
     op = 'migrations.AddField("order", "ref", models.CharField(max_length=10, default=""))'
     (mig / "0002_order_ref.py").write_text(migration("('shop', '0001_initial')", op))
     manage(root, "migrate")
-    manage(root, "shell", "-c", "from django.db import connection; c = connection.cursor(); c.execute(\"INSERT INTO shop_order (code, total, ref) VALUES ('a', 1, 'x'), ('b', 2, 'x')\")")
+    manage(
+        root,
+        "shell",
+        "-c",
+        "from django.db import connection; c = connection.cursor(); c.execute(\"INSERT INTO shop_order (code, total, ref) VALUES ('a', 1, 'x'), ('b', 2, 'x')\")",
+    )
     op = 'migrations.AlterField("order", "ref", models.CharField(max_length=10, default="", unique=True))'
     (mig / "0003_order_ref_unique.py").write_text(migration("('shop', '0002_order_ref')", op))
     return "migrate", manage(root, "migrate")
@@ -192,7 +216,12 @@ def not_null(root: Path) -> tuple[str, str]:
     op = 'migrations.AddField("order", "note", models.TextField(null=True))'
     (mig / "0002_order_note.py").write_text(migration("('shop', '0001_initial')", op))
     manage(root, "migrate")
-    manage(root, "shell", "-c", "from django.db import connection; connection.cursor().execute(\"INSERT INTO shop_order (code, total) VALUES ('a', 1)\")")
+    manage(
+        root,
+        "shell",
+        "-c",
+        "from django.db import connection; connection.cursor().execute(\"INSERT INTO shop_order (code, total) VALUES ('a', 1)\")",
+    )
     op = 'migrations.AlterField("order", "note", models.TextField())'
     (mig / "0003_alter_order_note.py").write_text(migration("('shop', '0002_order_note')", op))
     return "migrate", manage(root, "migrate")
@@ -219,15 +248,26 @@ SCENARIOS: list[tuple[str, str, Callable[[Path], tuple[str, str]]]] = [
 
 def github(command: str, output: str) -> str:
     stamp = "2024-06-03T14:0{m}:{s:02d}.{f:07d}Z"
-    lines = [f"##[group]Run python manage.py {command}", f"python manage.py {command}", "##[endgroup]"]
+    lines = [
+        f"##[group]Run python manage.py {command}",
+        f"python manage.py {command}",
+        "##[endgroup]",
+    ]
     lines += output.splitlines() + ["##[error]Process completed with exit code 1."]
-    return "\n".join(stamp.format(m=1 + i // 60, s=i % 60, f=1234567 + i * 31) + " " + line for i, line in enumerate(lines)) + "\n"
+    return (
+        "\n".join(
+            stamp.format(m=1 + i // 60, s=i % 60, f=1234567 + i * 31) + " " + line
+            for i, line in enumerate(lines)
+        )
+        + "\n"
+    )
 
 
 def gitlab(command: str, output: str) -> str:
-    head = "\x1b[0Ksection_start:1717423200:step_script\r\x1b[0K\x1b[0K\x1b[36;1mExecuting \"step_script\" stage of the job script\x1b[0;m\x1b[0;m\n"
+    head = '\x1b[0Ksection_start:1717423200:step_script\r\x1b[0K\x1b[0K\x1b[36;1mExecuting "step_script" stage of the job script\x1b[0;m\x1b[0;m\n'
     body = f"\x1b[32;1m$ python manage.py {command}\x1b[0;m\n" + "\n".join(
-        f"\x1b[31;1m{line}\x1b[0;m" if line and not line.startswith(" ") else line for line in output.splitlines()
+        f"\x1b[31;1m{line}\x1b[0;m" if line and not line.startswith(" ") else line
+        for line in output.splitlines()
     )
     tail = "\n\x1b[0Ksection_end:1717423260:step_script\r\x1b[0K\x1b[31;1mERROR: Job failed: exit code 1\n\x1b[0;m\n"
     return head + body + tail

@@ -64,21 +64,73 @@ DATABASES = {
 # (slug, backend, manage.py arguments or a shell snippet, extra settings or file edits)
 SHELL_CASES: list[tuple[str, str, str]] = [
     ("template-does-not-exist", "sqlite", "from django.test import Client; Client().get('/')"),
-    ("no-reverse-match", "sqlite", "from django.urls import reverse; reverse('order-detail', args=[3])"),
-    ("field-error", "sqlite", "from shop.models import Order; list(Order.objects.filter(customer__name='x'))"),
+    (
+        "no-reverse-match",
+        "sqlite",
+        "from django.urls import reverse; reverse('order-detail', args=[3])",
+    ),
+    (
+        "field-error",
+        "sqlite",
+        "from shop.models import Order; list(Order.objects.filter(customer__name='x'))",
+    ),
     ("does-not-exist", "sqlite", "from shop.models import Order; Order.objects.get(code='A-1')"),
-    ("multiple-objects-returned", "sqlite", "from shop.models import Order; Order.objects.bulk_create([Order(code='a', total=1), Order(code='b', total=1)]); Order.objects.get(total=1)"),
-    ("integrity-error-view", "sqlite", "from shop.models import Order; Order.objects.create(code='a'); Order.objects.create(code='a')"),
-    ("attribute-error-queryset", "sqlite", "from shop.models import Order; Order.objects.all().first_or_none()"),
-    ("validation-error", "sqlite", "from shop.models import Order; Order(code='x'*30).full_clean()"),
-    ("disallowed-host", "sqlite", "from django.test import RequestFactory; RequestFactory(HTTP_HOST='evil.example.com').get('/').get_host()"),
+    (
+        "multiple-objects-returned",
+        "sqlite",
+        "from shop.models import Order; Order.objects.bulk_create([Order(code='a', total=1), Order(code='b', total=1)]); Order.objects.get(total=1)",
+    ),
+    (
+        "integrity-error-view",
+        "sqlite",
+        "from shop.models import Order; Order.objects.create(code='a'); Order.objects.create(code='a')",
+    ),
+    (
+        "attribute-error-queryset",
+        "sqlite",
+        "from shop.models import Order; Order.objects.all().first_or_none()",
+    ),
+    (
+        "validation-error",
+        "sqlite",
+        "from shop.models import Order; Order(code='x'*30).full_clean()",
+    ),
+    (
+        "disallowed-host",
+        "sqlite",
+        "from django.test import RequestFactory; RequestFactory(HTTP_HOST='evil.example.com').get('/').get_host()",
+    ),
     ("type-error-none", "sqlite", "o = None; o['code']"),
-    ("template-syntax-error", "sqlite", "from django.template import Template; Template('{% frobnicate %}')"),
-    ("staticfiles-manifest", "sqlite", "from django.contrib.staticfiles.storage import ManifestStaticFilesStorage; ManifestStaticFilesStorage().url('css/app.css')"),
-    ("pg-integrity-duplicate-runtime", "postgresql", "from shop.models import Order; Order.objects.create(code='a'); Order.objects.create(code='a')"),
-    ("pg-data-error-runtime", "postgresql", "from django.db import connection; connection.cursor().execute(\"SELECT 'abc'::integer\")"),
-    ("mysql-does-not-exist", "mysql", "from shop.models import Order; Order.objects.get(code='nope')"),
-    ("pg-field-error", "postgresql", "from shop.models import Order; Order.objects.order_by('-created')[0]"),
+    (
+        "template-syntax-error",
+        "sqlite",
+        "from django.template import Template; Template('{% frobnicate %}')",
+    ),
+    (
+        "staticfiles-manifest",
+        "sqlite",
+        "from django.contrib.staticfiles.storage import ManifestStaticFilesStorage; ManifestStaticFilesStorage().url('css/app.css')",
+    ),
+    (
+        "pg-integrity-duplicate-runtime",
+        "postgresql",
+        "from shop.models import Order; Order.objects.create(code='a'); Order.objects.create(code='a')",
+    ),
+    (
+        "pg-data-error-runtime",
+        "postgresql",
+        "from django.db import connection; connection.cursor().execute(\"SELECT 'abc'::integer\")",
+    ),
+    (
+        "mysql-does-not-exist",
+        "mysql",
+        "from shop.models import Order; Order.objects.get(code='nope')",
+    ),
+    (
+        "pg-field-error",
+        "postgresql",
+        "from shop.models import Order; Order.objects.order_by('-created')[0]",
+    ),
 ]
 
 
@@ -107,7 +159,12 @@ def project(root: Path, backend: str, db_name: str, port: int) -> None:
 
 def run(root: Path, *args: str, stdin: str | None = None) -> str:
     proc = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=root, capture_output=True, text=True, input=stdin, timeout=120
+        [sys.executable, "manage.py", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=120,
     )
     return (proc.stdout + proc.stderr).strip()
 
@@ -127,57 +184,150 @@ def main() -> None:
             port = {"sqlite": 0, "postgresql": 5432, "mysql": 3306}[backend]
             project(root, backend, db, port)
             if backend == "postgresql":
-                subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-c", f"DROP DATABASE IF EXISTS {db}"], capture_output=True)
-                subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-c", f"CREATE DATABASE {db}"], capture_output=True)
+                subprocess.run(
+                    [
+                        "psql",
+                        "-h",
+                        "127.0.0.1",
+                        "-U",
+                        "postgres",
+                        "-c",
+                        f"DROP DATABASE IF EXISTS {db}",
+                    ],
+                    capture_output=True,
+                )
+                subprocess.run(
+                    ["psql", "-h", "127.0.0.1", "-U", "postgres", "-c", f"CREATE DATABASE {db}"],
+                    capture_output=True,
+                )
             if backend == "mysql":
-                subprocess.run(["mysql", "-h127.0.0.1", "-uroot", "-e", f"DROP DATABASE IF EXISTS {db}; CREATE DATABASE {db}"], capture_output=True)
+                subprocess.run(
+                    [
+                        "mysql",
+                        "-h127.0.0.1",
+                        "-uroot",
+                        "-e",
+                        f"DROP DATABASE IF EXISTS {db}; CREATE DATABASE {db}",
+                    ],
+                    capture_output=True,
+                )
             run(root, "makemigrations", "shop")
             run(root, "migrate")
             for slug, case_backend, snippet in SHELL_CASES:
                 if case_backend == backend:
-                    save(slug, f'python manage.py shell -c "{snippet}"', run(root, "shell", "-c", snippet))
+                    save(
+                        slug,
+                        f'python manage.py shell -c "{snippet}"',
+                        run(root, "shell", "-c", snippet),
+                    )
         # Connection failures: the server is down, or the database is not there.
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
             if backend == "postgresql":
                 project(root, backend, "shop", 5499)
-                save("pg-connection-refused", "python manage.py runserver --noreload (first request)",
-                     run(root, "shell", "-c", "from django.db import connection; connection.ensure_connection()"))
+                save(
+                    "pg-connection-refused",
+                    "python manage.py runserver --noreload (first request)",
+                    run(
+                        root,
+                        "shell",
+                        "-c",
+                        "from django.db import connection; connection.ensure_connection()",
+                    ),
+                )
                 project_missing = Path(tmp) / "missing"
                 project_missing.mkdir()
                 project(project_missing, backend, "no_such_db", 5432)
-                save("pg-database-missing", "python manage.py dbshell", run(project_missing, "shell", "-c", "from shop.models import Order; Order.objects.count()"))
+                save(
+                    "pg-database-missing",
+                    "python manage.py dbshell",
+                    run(
+                        project_missing,
+                        "shell",
+                        "-c",
+                        "from shop.models import Order; Order.objects.count()",
+                    ),
+                )
             elif backend == "mysql":
                 project(root, backend, "shop", 3399)
-                save("mysql-connection-refused", "python manage.py shell", run(root, "shell", "-c", "from django.db import connection; connection.ensure_connection()"))
+                save(
+                    "mysql-connection-refused",
+                    "python manage.py shell",
+                    run(
+                        root,
+                        "shell",
+                        "-c",
+                        "from django.db import connection; connection.ensure_connection()",
+                    ),
+                )
                 project_missing = Path(tmp) / "missing"
                 project_missing.mkdir()
                 project(project_missing, backend, "no_such_db", 3306)
-                save("mysql-unknown-database", "python manage.py check --database default", run(project_missing, "check", "--database", "default"))
+                save(
+                    "mysql-unknown-database",
+                    "python manage.py check --database default",
+                    run(project_missing, "check", "--database", "default"),
+                )
             else:
                 project(root, backend, "", 0)
-                (root / "site_urls.py").write_text("from django.urls import path\nfrom shop.views import order_list\nurlpatterns = [path('', order_list)]\n")
+                (root / "site_urls.py").write_text(
+                    "from django.urls import path\nfrom shop.views import order_list\nurlpatterns = [path('', order_list)]\n"
+                )
                 save("import-error-view", "python manage.py check", run(root, "check"))
                 (root / "site_urls.py").write_text(URLS)
-                (root / "settings.py").write_text((root / "settings.py").read_text() + "\nINSTALLED_APPS += ['rest_framework']\n")
+                (root / "settings.py").write_text(
+                    (root / "settings.py").read_text() + "\nINSTALLED_APPS += ['rest_framework']\n"
+                )
                 save("module-not-found-app", "python manage.py runserver", run(root, "check"))
-                (root / "settings.py").write_text((root / "settings.py").read_text().replace('SECRET_KEY = "eval-not-secret"', 'SECRET_KEY = ""').replace("\nINSTALLED_APPS += ['rest_framework']\n", ""))
-                save("improperly-configured-secret-key", "python manage.py runserver", run(root, "shell", "-c", "from django.test import Client; Client().get('/')"))
-                (root / "settings.py").write_text((root / "settings.py").read_text().replace('SECRET_KEY = ""', 'SECRET_KEY = "x"'))
-                (root / "shop" / "models.py").write_text(MODELS + "\nclass Line(models.Model):\n    order = models.ForeignKey(Order, on_delete=models.CASCADE)\n    other = models.ForeignKey(Order, on_delete=models.CASCADE)\n")
+                (root / "settings.py").write_text(
+                    (root / "settings.py")
+                    .read_text()
+                    .replace('SECRET_KEY = "eval-not-secret"', 'SECRET_KEY = ""')
+                    .replace("\nINSTALLED_APPS += ['rest_framework']\n", "")
+                )
+                save(
+                    "improperly-configured-secret-key",
+                    "python manage.py runserver",
+                    run(root, "shell", "-c", "from django.test import Client; Client().get('/')"),
+                )
+                (root / "settings.py").write_text(
+                    (root / "settings.py")
+                    .read_text()
+                    .replace('SECRET_KEY = ""', 'SECRET_KEY = "x"')
+                )
+                (root / "shop" / "models.py").write_text(
+                    MODELS
+                    + "\nclass Line(models.Model):\n    order = models.ForeignKey(Order, on_delete=models.CASCADE)\n    other = models.ForeignKey(Order, on_delete=models.CASCADE)\n"
+                )
                 save("system-check-clash", "python manage.py check", run(root, "check"))
-                (root / "shop" / "models.py").write_text(MODELS + "\nclass Broken(models.Model)\n    pass\n")
+                (root / "shop" / "models.py").write_text(
+                    MODELS + "\nclass Broken(models.Model)\n    pass\n"
+                )
                 save("syntax-error-models", "python manage.py runserver", run(root, "check"))
     # Non-Django tools, run for real where they are installed here.
-    psql = subprocess.run(["psql", "-h", "127.0.0.1", "-p", "5499", "-U", "postgres", "-c", "select 1"], capture_output=True, text=True)
+    psql = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-p", "5499", "-U", "postgres", "-c", "select 1"],
+        capture_output=True,
+        text=True,
+    )
     save("psql-connection-refused", "psql -h 127.0.0.1 -p 5499 -U postgres", psql.stderr.strip())
-    node = subprocess.run(["node", "-e", "const items = undefined; items.map(x => x)"], capture_output=True, text=True)
+    node = subprocess.run(
+        ["node", "-e", "const items = undefined; items.map(x => x)"], capture_output=True, text=True
+    )
     save("node-type-error", "node build.js", node.stderr.strip())
-    node = subprocess.run(["node", "-e", "require('left-pad-nope')"], capture_output=True, text=True)
+    node = subprocess.run(
+        ["node", "-e", "require('left-pad-nope')"], capture_output=True, text=True
+    )
     save("node-module-not-found", "node server.js", node.stderr.strip())
-    py = subprocess.run([sys.executable, "-c", "import json; json.loads('{\"a\": 1,}')"], capture_output=True, text=True)
+    py = subprocess.run(
+        [sys.executable, "-c", "import json; json.loads('{\"a\": 1,}')"],
+        capture_output=True,
+        text=True,
+    )
     save("python-json-decode", "python scripts/load_fixtures.py", py.stderr.strip())
-    py = subprocess.run([sys.executable, "-c", "def f(n): return f(n + 1)\nf(0)"], capture_output=True, text=True)
+    py = subprocess.run(
+        [sys.executable, "-c", "def f(n): return f(n + 1)\nf(0)"], capture_output=True, text=True
+    )
     save("python-recursion", "python tasks.py", "\n".join(py.stderr.strip().splitlines()[-12:]))
 
 

@@ -92,7 +92,9 @@ PASTE = (
 
 
 def candidate() -> Candidate:
-    return Candidate("duplicate-column", 0.95, "signature", {"column": "note", "table": "shop_order"})
+    return Candidate(
+        "duplicate-column", 0.95, "signature", {"column": "note", "table": "shop_order"}
+    )
 
 
 def test_placeholders_filled_from_signals() -> None:
@@ -125,7 +127,9 @@ def test_version_gate() -> None:
 
 
 def test_unknown_placeholder_is_named_in_the_step() -> None:
-    parsed = parse('django.db.utils.ProgrammingError: column "note" of relation "shop_order" already exists')
+    parsed = parse(
+        'django.db.utils.ProgrammingError: column "note" of relation "shop_order" already exists'
+    )
     answer = compose(PLAYBOOK, candidate(), parsed, alternatives=[])
     fake = next(s for s in answer.steps if "--fake" in (s.command or ""))
     assert "<app>" in (fake.command or "") and "<migration>" in (fake.command or "")
@@ -133,9 +137,23 @@ def test_unknown_placeholder_is_named_in_the_step() -> None:
 
 
 def test_findings_choose_the_route_and_fill_names() -> None:
-    findings = [Finding("plan.unapplied", "warning", "1 unapplied", app="billing", migrations=["billing.0007_invoice_due"])]
+    findings = [
+        Finding(
+            "plan.unapplied",
+            "warning",
+            "1 unapplied",
+            app="billing",
+            migrations=["billing.0007_invoice_due"],
+        )
+    ]
     parsed = parse("is my migration applied?")
-    answer = compose(PLAYBOOK, Candidate("duplicate-column", 0.6, "hybrid"), parsed, alternatives=[], findings=findings)
+    answer = compose(
+        PLAYBOOK,
+        Candidate("duplicate-column", 0.6, "hybrid"),
+        parsed,
+        alternatives=[],
+        findings=findings,
+    )
     assert answer.cause == "Something else"
     assert answer.steps[0].command == "python manage.py sqlmigrate billing 0007_invoice_due"
     assert answer.other_findings and answer.other_findings[0]["code"] == "plan.unapplied"
@@ -149,4 +167,6 @@ def test_values_prefer_the_failing_migration() -> None:
 def test_verify_and_sources() -> None:
     answer = compose(PLAYBOOK, candidate(), parse(PASTE), alternatives=[])
     assert answer.verify == ["python manage.py migrate --check"]
-    assert answer.sources == ["Django docs: https://docs.djangoproject.com/en/5.2/ref/django-admin/ (migrate --fake)."]
+    assert answer.sources == [
+        "Django docs: https://docs.djangoproject.com/en/5.2/ref/django-admin/ (migrate --fake)."
+    ]

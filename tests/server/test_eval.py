@@ -10,7 +10,6 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-
 from migfix.server.explain import Engine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +40,11 @@ def test_floors() -> None:
     engine = Engine.load()
     engine.warm()
     report = module.evaluate(engine, module.load_cases(CASES, labels=set(engine.playbooks)))
-    summary = f"top-1 {report.top1_rate:.3f}, top-3 {report.top3_rate:.3f}, negatives {report.negative_rate:.3f}; misses {report.misses}; false {report.false_matches}"
+    summary = (
+        f"top-1 {report.top1_rate:.3f}, top-3 {report.top3_rate:.3f}, "
+        f"negatives {report.negative_rate:.3f}; misses {report.misses}; "
+        f"false {report.false_matches}"
+    )
     assert report.positives >= 150, summary
     assert report.top1_rate >= 0.95, summary
     assert report.top3_rate >= 0.99, summary

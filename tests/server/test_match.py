@@ -33,7 +33,9 @@ def test_specific_template_is_more_confident_than_a_fragment() -> None:
 
 
 def test_without_signature_or_retrieval_nothing_is_decided() -> None:
-    result = matcher().match(parse("django.template.exceptions.TemplateDoesNotExist: shop/index.html"))
+    result = matcher().match(
+        parse("django.template.exceptions.TemplateDoesNotExist: shop/index.html")
+    )
     assert not result.decided and result.candidates == []
 
 
@@ -52,7 +54,10 @@ def test_calibration_is_monotonic_in_evidence() -> None:
 
 
 def test_retrieval_query_of_a_traceback_is_its_exceptions() -> None:
-    text = "Traceback (most recent call last):\n  File \"x.py\", line 1\nValueError: Related model 'crm.customer' cannot be resolved\n"
+    text = (
+        'Traceback (most recent call last):\n  File "x.py", line 1\n'
+        "ValueError: Related model 'crm.customer' cannot be resolved\n"
+    )
     query = retrieval_query(parse(text))
     assert query.startswith("ValueError: Related model 'crm.customer' cannot be resolved")
     assert "File" not in query

@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from migfix.indexer.errors import InputError
 from migfix.server.parse import MAX_BYTES, normalise, parse
 
 CASES = Path(__file__).resolve().parent.parent / "eval" / "cases"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "conflicting-leaf-nodes.txt"
 
-CHAINED_PG = '''Traceback (most recent call last):
+CHAINED_PG = """Traceback (most recent call last):
   File "/app/.venv/lib/python3.12/site-packages/django/db/backends/utils.py", line 105, in _execute
     return self.cursor.execute(sql, params)
   File "/app/.venv/lib/python3.12/site-packages/psycopg/cursor.py", line 97, in execute
@@ -27,7 +26,7 @@ Traceback (most recent call last):
     main()
 django.db.utils.ProgrammingError: relation "orders_order" does not exist
 LINE 1: SELECT COUNT(*) AS "__count" FROM "orders_order"
-'''
+"""
 
 
 def test_chained_exceptions_in_order_final_last() -> None:
@@ -41,9 +40,9 @@ def test_chained_exceptions_in_order_final_last() -> None:
 
 def test_during_handling_chain() -> None:
     text = (
-        "Traceback (most recent call last):\n  File \"x.py\", line 1, in <module>\n"
+        'Traceback (most recent call last):\n  File "x.py", line 1, in <module>\n'
         "KeyError: 'default'\n\nDuring handling of the above exception, another exception occurred:\n\n"
-        "Traceback (most recent call last):\n  File \"y.py\", line 2, in <module>\n"
+        'Traceback (most recent call last):\n  File "y.py", line 2, in <module>\n'
         "django.core.exceptions.ImproperlyConfigured: settings.DATABASES is improperly configured.\n"
     )
     assert [e.name for e in parse(text).exceptions] == ["KeyError", "ImproperlyConfigured"]
@@ -91,14 +90,18 @@ def test_docker_compose_prefix_and_crlf() -> None:
 
 
 def test_showmigrations_listing() -> None:
-    parsed = parse("orders\n [X] 0001_initial\n [ ] 0002_order_coupon\n [ ] 0002_order_note\nauth\n [X] 0001_initial\n")
+    parsed = parse(
+        "orders\n [X] 0001_initial\n [ ] 0002_order_coupon\n [ ] 0002_order_note\nauth\n [X] 0001_initial\n"
+    )
     assert parsed.outputs == ["showmigrations"]
     assert parsed.apps == ["orders", "auth"]
     assert parsed.unapplied == ["0002_order_coupon", "0002_order_note"]
 
 
 def test_showmigrations_plan() -> None:
-    parsed = parse("[X]  contenttypes.0001_initial\n[X]  shop.0001_initial\n[ ]  shop.0002_order_note\n")
+    parsed = parse(
+        "[X]  contenttypes.0001_initial\n[X]  shop.0001_initial\n[ ]  shop.0002_order_note\n"
+    )
     assert "showmigrations-plan" in parsed.outputs
     assert parsed.unapplied == ["shop.0002_order_note"]
 
@@ -114,10 +117,19 @@ def test_makemigrations_prompt() -> None:
 @pytest.mark.parametrize(
     ("text", "backend"),
     [
-        ('django.db.utils.ProgrammingError: (1146, "Table \'shop.shop_order\' doesn\'t exist")', "mysql"),
+        (
+            "django.db.utils.ProgrammingError: (1146, \"Table 'shop.shop_order' doesn't exist\")",
+            "mysql",
+        ),
         ("django.db.utils.OperationalError: no such column: shop_order.note", "sqlite"),
-        ('  File "/srv/venv/lib/python3.11/site-packages/MySQLdb/cursors.py", line 179, in execute', "mysql"),
-        ("psycopg2.errors.DuplicateColumn: column \"note\" of relation \"shop_order\" already exists", "postgresql"),
+        (
+            '  File "/srv/venv/lib/python3.11/site-packages/MySQLdb/cursors.py", line 179, in execute',
+            "mysql",
+        ),
+        (
+            'psycopg2.errors.DuplicateColumn: column "note" of relation "shop_order" already exists',
+            "postgresql",
+        ),
     ],
 )
 def test_backend_from_driver_or_message_style(text: str, backend: str) -> None:
@@ -129,7 +141,7 @@ def test_backend_from_driver_or_message_style(text: str, backend: str) -> None:
     [
         ("Django Version: 4.2.11\nException Type: OperationalError", "4.2.11"),
         ("see https://docs.djangoproject.com/en/5.1/topics/migrations/", "5.1"),
-        ("  File \"/usr/lib/python3/dist-packages/Django-4.2.11.dist-info/x\"", "4.2.11"),
+        ('  File "/usr/lib/python3/dist-packages/Django-4.2.11.dist-info/x"', "4.2.11"),
     ],
 )
 def test_django_version(text: str, version: str) -> None:
@@ -137,9 +149,13 @@ def test_django_version(text: str, version: str) -> None:
 
 
 def test_mysql_columns_and_constraints() -> None:
-    parsed = parse('django.db.utils.IntegrityError: (1062, "Duplicate entry \'x\' for key \'shop_order_ref_key\'")')
+    parsed = parse(
+        "django.db.utils.IntegrityError: (1062, \"Duplicate entry 'x' for key 'shop_order_ref_key'\")"
+    )
     assert parsed.constraints == ["shop_order_ref_key"]
-    parsed = parse('django.db.utils.OperationalError: (1054, "Unknown column \'shop_order.note\' in \'field list\'")')
+    parsed = parse(
+        "django.db.utils.OperationalError: (1054, \"Unknown column 'shop_order.note' in 'field list'\")"
+    )
     assert parsed.columns == ["note"]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from migfix.server.parse import parse
 from migfix.server.redact import MASK, redact
 
@@ -14,9 +13,18 @@ from migfix.server.redact import MASK, redact
         ("DATABASE_URL=postgres://shop:s3cr3t-pw@db.internal:5432/shop", "s3cr3t-pw"),
         ("mysql://root:hunter2@127.0.0.1/app", "hunter2"),
         ("SECRET_KEY = 'django-insecure-8x!k2@p#q'", "django-insecure-8x!k2@p#q"),
-        ("""DATABASES = {"default": {"PASSWORD": "correct-horse", "USER": "app"}}""", "correct-horse"),
-        ("export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIK7MDENGbPxRfiCY", "wJalrXUtnFEMIK7MDENGbPxRfiCY"),
-        ("token: ghp_0123456789abcdefghijABCDEFGHIJ012345", "ghp_0123456789abcdefghijABCDEFGHIJ012345"),
+        (
+            """DATABASES = {"default": {"PASSWORD": "correct-horse", "USER": "app"}}""",
+            "correct-horse",
+        ),
+        (
+            "export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIK7MDENGbPxRfiCY",
+            "wJalrXUtnFEMIK7MDENGbPxRfiCY",
+        ),
+        (
+            "token: ghp_0123456789abcdefghijABCDEFGHIJ012345",
+            "ghp_0123456789abcdefghijABCDEFGHIJ012345",
+        ),
         ("SLACK_BOT=xoxb-1234567890-abcdefghijkl", "xoxb-1234567890-abcdefghijkl"),
         ("Authorization: Bearer abcdef0123456789abcdef", "abcdef0123456789abcdef"),
         ("$ mysql -uroot -pTopSecret shop < dump.sql", "TopSecret"),
@@ -50,7 +58,9 @@ def test_redaction_is_idempotent() -> None:
 
 
 def test_parse_redacts_before_extracting_signals() -> None:
-    parsed = parse("django.db.utils.OperationalError: could not connect to postgres://app:pw123@db/shop")
+    parsed = parse(
+        "django.db.utils.OperationalError: could not connect to postgres://app:pw123@db/shop"
+    )
     assert "pw123" not in parsed.text
     assert "pw123" not in str(parsed.signals())
     assert parsed.signals()["redacted"] == 1

@@ -5,10 +5,9 @@ from __future__ import annotations
 import io
 import json
 
-from rich.console import Console
-
 from migfix.server.answer import Answer, PlaybookRef, Step
 from migfix.server.render import render_markdown, render_terminal
+from rich.console import Console
 
 MATCHED = Answer(
     status="matched",
@@ -19,7 +18,12 @@ MATCHED = Answer(
     other_causes=["Both branches altered the same field"],
     steps=[
         Step(1, "safe", "Back up the migration file.", "cp orders/migrations/0002_a.py /tmp/"),
-        Step(2, "destructive", "Precondition: not applied anywhere. Delete it.", "rm orders/migrations/0002_a.py"),
+        Step(
+            2,
+            "destructive",
+            "Precondition: not applied anywhere. Delete it.",
+            "rm orders/migrations/0002_a.py",
+        ),
     ],
     verify=["python manage.py migrate --check"],
     sources=["Django docs: https://docs.djangoproject.com/"],
@@ -71,7 +75,21 @@ def test_markdown_no_match() -> None:
 
 def test_json_follows_the_contract() -> None:
     data = json.loads(json.dumps(MATCHED.to_dict()))
-    assert set(data) >= {"status", "playbook", "alternatives", "signals", "findings", "steps", "verify", "sources", "timings"}
-    assert data["playbook"] == {"id": "conflicting-leaf-nodes", "title": "Conflicting migrations", "confidence": 0.97}
+    assert set(data) >= {
+        "status",
+        "playbook",
+        "alternatives",
+        "signals",
+        "findings",
+        "steps",
+        "verify",
+        "sources",
+        "timings",
+    }
+    assert data["playbook"] == {
+        "id": "conflicting-leaf-nodes",
+        "title": "Conflicting migrations",
+        "confidence": 0.97,
+    }
     assert set(data["steps"][0]) >= {"n", "risk", "text", "command", "applies_when"}
     assert MATCHED.exit_code == 0 and NO_MATCH.exit_code == 1

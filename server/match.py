@@ -29,22 +29,23 @@ RRF_K = 60
 """The usual reciprocal-rank-fusion constant (Cormack et al.; OpenSearch and DocsGPT use 60)."""
 CANDIDATES = 20
 
-THRESHOLD = 0.4
+THRESHOLD = 0.7
 """Hybrid confidence needed to answer. Chosen with ``bench/eval.py --calibrate``: the lowest
-threshold at which, of the 79 evaluation cases that reach retrieval, no positive gets a
-wrong playbook and no negative gets any (0.35 answers one wrong, 0.5 drops two right ones)."""
+threshold at which, of the 84 evaluation cases that reach retrieval, no positive gets a
+wrong playbook and no negative gets any (0.6 answers one wrong, 0.8 drops three right ones)."""
 STRICT_THRESHOLD = 0.9
 """Needed when the text is a paste (not a question) that no signature covers and that never
 mentions migrations: such errors and logs are usually not migration problems at all."""
 
 # Logistic calibration of the hybrid evidence, fitted with ``bench/eval.py --calibrate``.
 CALIBRATION = {
-    "bias": -6.28,
-    "dense": 8.91,
-    "margin": 3.13,
-    "agree": 0.61,
-    "lexical_top": 0.74,
-    "lexical_margin": 1.47,
+    "bias": -6.65,
+    "dense": 2.68,
+    "margin": 4.14,
+    "agree": 2.08,
+    "lexical_top": 1.07,
+    "lexical_margin": 2.09,
+    "schema_words": 4.97,
 }
 
 
@@ -153,7 +154,7 @@ def rrf(rankings: Iterable[list[tuple[str, float]]], k: int = RRF_K) -> list[tup
 
 
 def hybrid_features(
-    lexical: list[tuple[str, float]], dense: list[tuple[str, float]], top: str
+    lexical: list[tuple[str, float]], dense: list[tuple[str, float]], top: str, parsed: Parsed
 ) -> dict[str, float]:
     """The evidence the calibration weighs, for the fused top playbook."""
     dense_scores = dict(dense)
@@ -163,15 +164,15 @@ def hybrid_features(
     # BM25 scores are unbounded: use the top's lead over the runner-up, relative to its score.
     lexical_margin = 0.0
     if lexical_top and lexical[0][1] > 0:
-        lexical_margin = (lexical[0][1] - (lexical[1][1] if len(lexical) > 1 else 0.0)) / lexical[
-            0
-        ][1]
+        runner_up = lexical[1][1] if len(lexical) > 1 else 0.0
+        lexical_margin = (lexical[0][1] - runner_up) / lexical[0][1]
     return {
         "dense": top_dense,
         "margin": top_dense - rival,
         "agree": float(bool(lexical) and bool(dense) and lexical[0][0] == dense[0][0] == top),
         "lexical_top": float(lexical_top),
         "lexical_margin": lexical_margin,
+        "schema_words": float(parsed.is_question and parsed.mentions_schema),
     }
 
 
@@ -230,13 +231,15 @@ class Matcher:
         if not fused:
             return MatchResult([], False, "hybrid", "the index returned nothing")
         top = fused[0][0]
-        features = hybrid_features(lexical, dense, top)
+        features = hybrid_features(lexical, dense, top, parsed)
         confidence = calibrated(features)
         candidates = [Candidate(top, confidence, "hybrid")]
         for playbook_id, _ in fused[1:5]:
             candidates.append(
                 Candidate(
-                    playbook_id, calibrated(hybrid_features(lexical, dense, playbook_id)), "hybrid"
+                    playbook_id,
+                    calibrated(hybrid_features(lexical, dense, playbook_id, parsed)),
+                    "hybrid",
                 )
             )
         strict = not parsed.is_question and not parsed.mentions_migrations

@@ -194,6 +194,10 @@ _PROMPTS = (
         ),
     ),
 )
+# "migrate", "django_migrations", or a migration number such as 0003 (not +0000, not :0080).
+_MIGRATION_WORDS = re.compile(r"migrat|django_migrations|(?<![\w.:+\-])0\d{3}(?![\w.:])", re.I)
+# A tool's own hint ("Is the server running on that host ...?") does not make a log a question.
+_TOOL_OUTPUT = re.compile(r"\berror: |^ERROR\b|\bFATAL:|^npm ERR!|\bfailed: ", re.M)
 _QUESTION = re.compile(
     r"\?\s*$|^(?:how|why|what|can|should|is|do|does|when|where|which|i |we |my |our )",
     re.I | re.M,
@@ -241,7 +245,14 @@ class Parsed:
             self.migrations
             or self.outputs
             or (self.command and "migrat" in self.command)
-            or re.search(r"migrat|django_migrations", self.text, re.I)
+            or _MIGRATION_WORDS.search(self.text)
+        )
+
+    @property
+    def mentions_schema(self) -> bool:
+        """Migration or schema vocabulary: the words of the problems migfix knows."""
+        return self.mentions_migrations or bool(
+            re.search(r"\b(?:tables?|columns?|relation|constraint|field|schema)\b", self.text, re.I)
         )
 
     def signals(self) -> dict[str, Any]:
@@ -334,6 +345,7 @@ def parse(data: bytes | str) -> Parsed:
         not parsed.exceptions
         and not parsed.outputs
         and bool(_QUESTION.search(text))
+        and not _TOOL_OUTPUT.search(text)
         and len(text) < 2000
     )
     return parsed

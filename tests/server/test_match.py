@@ -48,9 +48,13 @@ def test_rrf_rewards_agreement() -> None:
 
 
 def test_calibration_is_monotonic_in_evidence() -> None:
-    weak = {"dense": 0.3, "margin": 0.0, "agree": 0.0, "lexical_top": 0.0}
-    strong = {"dense": 0.7, "margin": 0.15, "agree": 1.0, "lexical_top": 1.0}
+    weak = {"dense": 0.3, "margin": 0.0, "agree": 0.0, "lexical_top": 0.0, "lexical_margin": 0.0}
+    weak["schema_words"] = 0.0
+    strong = {"dense": 0.7, "margin": 0.15, "agree": 1.0, "lexical_top": 1.0, "lexical_margin": 0.4}
+    strong["schema_words"] = 1.0
     assert calibrated(weak) < THRESHOLD < calibrated(strong)
+    for name in strong:  # more of any one kind of evidence never lowers the confidence
+        assert calibrated({**weak, name: strong[name]}) >= calibrated(weak)
 
 
 def test_retrieval_query_of_a_traceback_is_its_exceptions() -> None:

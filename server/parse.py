@@ -86,6 +86,7 @@ _APP_PATTERNS = (
         rf"(?!-)(?P<app>{_IDENT})\b"
     ),
     re.compile(rf"^\s*(?P<app>{_IDENT}/?)\s*$\n(?=\s*\[[X ]\] |\s*\(no migrations\))", re.M),
+    re.compile(r"\b(?:the|my|our) (?P<app>[a-z][a-z0-9_]*) app\b"),  # "in the orders app"
 )
 _TABLE_PATTERNS = (
     re.compile(r'(?:table|relation) "(?P<table>[\w.]+)"'),
@@ -498,7 +499,7 @@ def _names(parsed: Parsed) -> None:
 
 
 _NOT_APPS = frozenset(
-    {
+    [
         "python",
         "manage",
         "py",
@@ -515,7 +516,14 @@ _NOT_APPS = frozenset(
         "all",
         "zero",
         "them",
-    }
+        "same",
+        "new",
+        "other",
+        "main",
+        "whole",
+        "web",
+        "one",
+    ]
 )
 _NOT_TABLES = frozenset({"IF", "if", "the"})
 

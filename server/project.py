@@ -142,27 +142,45 @@ def explain_with_project(
     answer = engine.explain(text, findings=facts.findings)
     if answer.status != "matched" or answer.playbook is None:
         return answer
-    route = safer_route(engine.playbooks[answer.playbook.id], answer, facts)
+    route = preferred_route(engine.playbooks[answer.playbook.id], answer, facts)
     if route is not None:
         answer = recompose(engine.playbooks[answer.playbook.id], route, text, answer, facts)
     return tailor(answer, facts)
 
 
-def safer_route(playbook: Playbook, answer: Answer, facts: ProjectFacts) -> Route | None:
-    """Another confirmed route when the schema differs and the chosen one would ``--fake``."""
-    if not any(f.code.startswith("schema.") and _differences(f) for f in facts.findings):
-        return None
+def preferred_route(playbook: Playbook, answer: Answer, facts: ProjectFacts) -> Route | None:
+    """An equally confirmed route that is safer for this project than the one compose chose.
+
+    Two rules, both from the project's state: never ``--fake`` when the checker says the
+    schema differs, and treat a route that only applies to a development database (the
+    "recreate it" escape hatch) as the last resort, not the default.
+    """
     chosen = next((r for r in playbook.routes if r.title == answer.cause), None)
-    if chosen is None or not any(_fakes(step.command) for step in chosen.steps):
+    if chosen is None:
         return None
+    differs = any(f.code.startswith("schema.") and _differences(f) for f in facts.findings)
     codes = {f.code for f in facts.findings}
+
+    def score(route: Route) -> int:
+        return len(codes & set(route.confirmed_by))
+
+    def unsafe(route: Route) -> bool:
+        return differs and any(_fakes(step.command) for step in route.steps)
+
+    def last_resort(route: Route) -> bool:
+        return bool(route.steps) and all("dev" in step.applies_when for step in route.steps)
+
+    if not (unsafe(chosen) or last_resort(chosen)):
+        return None
     return next(
         (
             route
             for route in playbook.routes
             if route is not chosen
-            and codes & set(route.confirmed_by)
-            and not any(_fakes(step.command) for step in route.steps)
+            and route.steps
+            and score(route) >= score(chosen)
+            and not unsafe(route)
+            and not last_resort(route)
         ),
         None,
     )
@@ -223,6 +241,9 @@ def diagnose(engine: Engine, facts: ProjectFacts) -> list[Answer]:
             findings=[finding, *(f for f in findings if f is not finding)],
             message=f"Diagnosed from the checker's finding {finding.code}.",
         )
+        route = preferred_route(playbook, answer, facts)
+        if route is not None:
+            answer = recompose(playbook, route, finding.message, answer, facts)
         answers.append(tailor(answer, facts))
     return answers
 
@@ -333,6 +354,9 @@ def _finding_names(finding: Finding) -> dict[str, str]:
             if key == "model":  # "orders.Order": the class name
                 value = value.rpartition(".")[2]
             names.setdefault(key, value)
+    user_model = evidence.get("auth_user_model")
+    if isinstance(user_model, str) and "." in user_model:
+        names.setdefault("user_app", user_model.partition(".")[0])
     if "column" in names and "field" not in names:
         names["field"] = names["column"]  # the same unless db_column or a foreign key's _id
     return names

@@ -282,6 +282,28 @@ class DjangoProject:
         )
         return [row[0] for row in rows]
 
+    def schema_gaps(self) -> list[str]:
+        """Tables and columns the models expect but the database lacks (a faked schema)."""
+        script = (
+            "from django.apps import apps\n"
+            "from django.db import connection\n"
+            "with connection.cursor() as cursor:\n"
+            "    tables = set(connection.introspection.table_names(cursor))\n"
+            "    for model in apps.get_models(include_auto_created=True):\n"
+            "        table = model._meta.db_table\n"
+            "        if table not in tables:\n"
+            "            print('missing table', table)\n"
+            "            continue\n"
+            "        have = {c.name for c in connection.introspection.get_table_description("
+            "cursor, table)}\n"
+            "        for field in model._meta.local_concrete_fields:\n"
+            "            if field.column not in have:\n"
+            "                print('missing column', table + '.' + field.column)\n"
+        )
+        run = self.manage("shell", "-c", script)
+        assert run.returncode == 0, run.describe()
+        return [line for line in run.stdout.splitlines() if line.startswith("missing ")]
+
     def applied(self, app: str) -> list[str]:
         rows = self.query("SELECT name FROM django_migrations WHERE app = %s", (app,))
         return sorted(row[0] for row in rows)

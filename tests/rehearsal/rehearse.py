@@ -2,8 +2,9 @@
 
 The assertions are the issue's definition of "the advice is right": the answer names the
 expected playbook and the project's real names with no placeholder left, following it
-works, then ``migrate`` succeeds, ``migrate --check`` is clean and no row that existed
-before the fix was lost (except the ones a scenario removes by design, e.g. duplicates).
+works, then ``migrate`` succeeds, ``migrate --check`` is clean, every model's table and
+column exists (a clean ``--check`` after a wrong ``--fake`` proves nothing) and no row
+that existed before the fix was lost (except the ones a scenario changes by design).
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ def rehearse(
     assert migrate.returncode == 0, f"{migrate.describe()}\n{rehearsal.log()}"
     check = project.manage("migrate", "--check")
     assert check.returncode == 0, f"{check.describe()}\n{rehearsal.log()}"
+    gaps = project.schema_gaps()
+    assert not gaps, f"migrate is clean but the schema is not: {gaps}\n{rehearsal.log()}"
     after = project.snapshot()
     lost = [p for p in before.lost_in(after) if not any(p.startswith(e) for e in expect_lost)]
     assert not lost, f"rows lost: {lost}\n{rehearsal.log()}"

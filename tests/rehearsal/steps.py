@@ -48,7 +48,8 @@ _BOUND = re.compile(r"^django\s*(>=|<=|<|>)\s*(\d+)\.(\d+)$")
 #: Enough "yes" answers for makemigrations' confirmation prompts (``--merge`` asks once).
 YES = "y\n" * 8
 
-#: A manual action for a prose step (e.g. "edit the migration"); True if it acted.
+#: The human part of a step (e.g. "edit the migration"), called before its commands;
+#: returns True if the step asked for something it did.
 Manual = Callable[[Step], bool]
 
 
@@ -133,16 +134,15 @@ def follow(
             continue
         units = _blocks(step.command) if step.command else []
         shell = [u for u in units if not _is_code(u)]
-        if len(shell) < len(units) or not units:
-            # Prose, or a code sample to put into a file: the human part of the step.
-            acted = manual(step) if manual else False
-            assert acted or not units, (
-                f"step {step.n} asks for a code edit that this rehearsal does not make:\n"
-                f"{step.text}\n{step.command}"
-            )
-            if not shell:
-                rehearsal.outcomes.append(Outcome(step, "manual" if acted else "prose"))
-                continue
+        # The human part first: an edit the text asks for (a code sample, or prose).
+        acted = manual(step) if manual else False
+        assert acted or len(shell) == len(units), (
+            f"step {step.n} asks for a code edit that this rehearsal does not make:\n"
+            f"{step.text}\n{step.command}"
+        )
+        if not shell:
+            rehearsal.outcomes.append(Outcome(step, "manual" if acted else "prose"))
+            continue
         runs = [_run_block(project, unit) for unit in shell]
         rehearsal.outcomes.append(Outcome(step, "ran", runs=[r for r in runs if r]))
         for run in runs:

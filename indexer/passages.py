@@ -43,7 +43,8 @@ class Passage:
 
 
 def passages_for(playbook: Playbook) -> list[Passage]:
-    """``#summary``, ``#symptoms``, ``#why`` and one ``#fix-<n>`` per fix route."""
+    """``#summary``, ``#symptoms``, ``#why``, one ``#fix-<n>`` per fix route and one
+    ``#question-<n>`` per plain-language question (short passages embed sharply)."""
 
     def make(section: str, text: str) -> Passage:
         return Passage(f"{playbook.id}#{section}", playbook.id, section, text.strip())
@@ -63,6 +64,8 @@ def passages_for(playbook: Playbook) -> list[Passage]:
         lines = [f"{playbook.title}: fix" + (f", {route.title}" if route.title else "")]
         lines.extend(" ".join(markdown_to_text(step.text).split()) for step in route.steps)
         passages.append(make(f"fix-{n}", "\n".join(lines)))
+    for n, question in enumerate(playbook.questions, start=1):
+        passages.append(make(f"question-{n}", question))
     return [p for p in passages if p.text]
 
 

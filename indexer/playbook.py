@@ -33,7 +33,7 @@ SECTIONS: tuple[str, ...] = (
     "Sources",
 )
 REQUIRED_KEYS = ("id", "title", "summary", "category", "backends", "signatures")
-OPTIONAL_KEYS = ("exceptions", "related")
+OPTIONAL_KEYS = ("exceptions", "related", "questions")
 CATEGORIES = ("graph", "database")
 BACKENDS = ("sqlite", "postgresql", "mysql")
 
@@ -118,6 +118,8 @@ class Playbook:
     signatures: tuple[str, ...]
     exceptions: tuple[str, ...]
     related: tuple[str, ...]
+    #: How people ask about this problem in plain words; indexed for semantic search.
+    questions: tuple[str, ...]
     sections: tuple[Section, ...]
     routes: tuple[Route, ...]
     path: Path | None
@@ -166,7 +168,7 @@ def parse_playbook(text: str, path: Path | str | None = None) -> Playbook:
     for key in ("id", "title", "summary", "category"):
         if not isinstance(meta[key], str) or not meta[key].strip():
             raise PlaybookError(f"'{key}' must be a non-empty string", path, lines.get(key))
-    for key in ("backends", "signatures", "exceptions", "related"):
+    for key in ("backends", "signatures", "exceptions", "related", "questions"):
         value = meta.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise PlaybookError(f"'{key}' must be a list of strings", path, lines.get(key))
@@ -183,6 +185,7 @@ def parse_playbook(text: str, path: Path | str | None = None) -> Playbook:
         signatures=tuple(meta["signatures"]),
         exceptions=tuple(meta.get("exceptions", [])),
         related=tuple(meta.get("related", [])),
+        questions=tuple(" ".join(q.split()) for q in meta.get("questions", [])),
         sections=sections,
         routes=routes,
         path=path,

@@ -107,7 +107,7 @@ def load_installed_playbooks() -> tuple[Playbook, ...]:
         (f for f in resources.files("migfix.kb").iterdir() if f.name.endswith(".md")),
         key=lambda f: f.name,
     )
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(" ".join(Playbook.__dataclass_fields__).encode())  # the model's shape
     for f in files:
         digest.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
     cache_root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "migfix"

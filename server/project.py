@@ -142,9 +142,12 @@ def explain_with_project(
     answer = engine.explain(text, findings=facts.findings)
     if answer.status != "matched" or answer.playbook is None:
         return answer
-    route = preferred_route(engine.playbooks[answer.playbook.id], answer, facts)
+    playbook = engine.playbooks[answer.playbook.id]
+    route = preferred_route(playbook, answer, facts) or next(
+        (r for r in playbook.routes if r.title == answer.cause), None
+    )
     if route is not None:
-        answer = recompose(engine.playbooks[answer.playbook.id], route, text, answer, facts)
+        answer = recompose(playbook, route, text, answer, facts)
     return tailor(answer, facts)
 
 
@@ -189,8 +192,14 @@ def preferred_route(playbook: Playbook, answer: Answer, facts: ProjectFacts) -> 
 def recompose(
     playbook: Playbook, route: Route, text: str | bytes, answer: Answer, facts: ProjectFacts
 ) -> Answer:
-    """The same answer, composed from *route* (compose picks the first route it is given)."""
-    groups = {k: v for k, v in (answer.signals.get("placeholders") or {}).items() if v}
+    """The same answer, composed from *route* (compose picks the first route it is given).
+
+    ``<database>`` is left for :func:`fill_step`: a paste says the alias ("on database
+    'default'"), while ``pg_dump <database>`` needs the database's name.
+    """
+    groups = {
+        k: v for k, v in (answer.signals.get("placeholders") or {}).items() if v and k != "database"
+    }
     ref = answer.playbook
     assert ref is not None
     again = compose(
@@ -347,7 +356,7 @@ def _finding_names(finding: Finding) -> dict[str, str]:
     if isinstance(columns, list) and len(columns) == 1 and isinstance(columns[0], str):
         names["column"] = columns[0]
     for key, value in evidence.items():
-        if isinstance(value, str) and value:
+        if isinstance(value, str) and value and key != "database":  # an alias, not a name
             if key in ("dependency", "previous", "squashed", "merged") and "." in value:
                 app, _, value = value.rpartition(".")
                 names.setdefault(f"{key}_app" if key == "dependency" else "app", app)

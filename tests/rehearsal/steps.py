@@ -43,6 +43,8 @@ SHELL_COMMANDS = frozenset(
 SQL_START = re.compile(
     r"^\s*(SELECT|INSERT|UPDATE|DELETE|ALTER|DROP|CREATE|BEGIN|COMMIT|WITH|PRAGMA|SHOW)\b", re.I
 )
+#: Shells that wait for a person to type (a step with a heredoc or pipe feeds them).
+INTERACTIVE = re.compile(r"manage\.py\s+(dbshell|shell)\s*$")
 CODE = re.compile(r"^\s*(from |import |def |class |@|[\w.]+\(|\w+\s*=)")
 _BOUND = re.compile(r"^django\s*(>=|<=|<|>)\s*(\d+)\.(\d+)$")
 #: Enough "yes" answers for makemigrations' confirmation prompts (``--merge`` asks once).
@@ -197,5 +199,6 @@ def _run_block(project: DjangoProject, unit: tuple[str, str]) -> Run | None:
         if not continued:
             word = line.split()[0]
             assert word in SHELL_COMMANDS, f"a rehearsal cannot run this command safely: {line!r}"
+            assert not INTERACTIVE.search(line), f"a rehearsal cannot type into {line!r}"
         continued = line.rstrip().endswith("\\")
     return project.shell(text, input=YES)

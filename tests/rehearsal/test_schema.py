@@ -64,29 +64,28 @@ def test_duplicate_column(make_project: Any, engine: Any) -> None:
 
 
 def test_missing_table(make_project: Any, engine: Any) -> None:
-    """Someone dropped orders_coupon by hand; the next migration that alters it fails."""
-    project = shop(make_project)
-    project.write("orders/migrations/0002_coupon.py", migration([INITIAL], [COUPON_MODEL]))
-    project.write("orders/models.py", models_py(("Order", [ORDER]), COUPON))
+    """A DBA dropped the "unused" coupons tables; the next coupons migration fails."""
+    project = shop(make_project, "coupons")
+    project.write("coupons/models.py", models_py(COUPON))
+    project.write("coupons/migrations/0001_initial.py", migration([], [COUPON_MODEL]))
     project.migrate_ok()
-    project.execute("DROP TABLE orders_coupon")
+    project.execute("DROP TABLE coupons_coupon")
     active = "active = models.BooleanField(null=True)"
     project.write(
-        "orders/migrations/0003_coupon_active.py",
+        "coupons/migrations/0002_coupon_active.py",
         migration(
-            [("orders", "0002_coupon")],
+            [("coupons", "0001_initial")],
             [add_field("coupon", "active", "models.BooleanField(null=True)")],
         ),
     )
-    project.write(
-        "orders/models.py", models_py(("Order", [ORDER]), (COUPON[0], [*COUPON[1], active]))
-    )
+    project.write("coupons/models.py", models_py((COUPON[0], [*COUPON[1], active])))
 
     failing = project.manage("migrate")
-    expect(failing, "orders_coupon")
+    expect(failing, "coupons_coupon")
     assert "no such table" in failing.output or "does not exist" in failing.output
-    rehearse(engine, project, failing, "missing-table", names=["orders"])
-    assert "orders_coupon" in project.tables()
+    rehearse(engine, project, failing, "missing-table", names=["coupons zero --fake"])
+    assert "active" in project.columns("coupons_coupon")
+    assert project.query("SELECT COUNT(*) FROM orders_order") == [(3,)]
 
 
 def test_not_null_without_default(make_project: Any, engine: Any) -> None:

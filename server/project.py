@@ -446,29 +446,11 @@ def unnecessary(step: Step, facts: ProjectFacts) -> Gate | None:
     lines = [line for line in (step.command or "").splitlines() if line.strip()]
     if len(lines) != 1:
         return None
-    findings = facts.findings
-    for line in lines:
-        words = _words(line)
-        gate = nothing_to_unapply(line, words, facts)
+    line, words = lines[0].strip(), _words(lines[0])
+    for rule in (nothing_to_unapply, nothing_to_merge, fake_initial_cannot_help):
+        gate = rule(line, words, facts)
         if gate is not None:
             return gate
-        if "migrate" in words and "--fake-initial" in words:
-            blocked = [m for f in findings if f.code in SCHEMA_EXISTS for m in _blocked(f)]
-            later = [m for m in blocked if not m.evidence_initial]
-            if blocked and len(later) == len(blocked):
-                names = ", ".join(m.label for m in later)
-                return Gate(
-                    line.strip(),
-                    f"{names} is not an initial migration, so --fake-initial would run it "
-                    "and fail the same way",
-                )
-        if "makemigrations" in words and "--merge" in words:
-            apps = [w for w in words[words.index("makemigrations") + 1 :] if not w.startswith("-")]
-            conflicts = {f.app for f in findings if f.code == "graph.conflict"}
-            if apps and not conflicts & set(apps):
-                return Gate(
-                    line.strip(), f"the checker sees one leaf in {apps[0]}: nothing to merge"
-                )
     return None
 
 
@@ -487,8 +469,32 @@ def nothing_to_unapply(line: str, words: list[str], facts: ProjectFacts) -> Gate
         if target == "zero" or name.split("_")[0] > target.split("_")[0]
     ]
     if later and all(name in unapplied for name in later):
+        return Gate(line, f"no migration of {app} after {target} is applied: nothing to undo")
+    return None
+
+
+def nothing_to_merge(line: str, words: list[str], facts: ProjectFacts) -> Gate | None:
+    """``makemigrations --merge <app>`` when the checker sees a single leaf in that app."""
+    if "makemigrations" not in words or "--merge" not in words:
+        return None
+    apps = [w for w in words[words.index("makemigrations") + 1 :] if not w.startswith("-")]
+    conflicts = {f.app for f in facts.findings if f.code == "graph.conflict"}
+    if apps and not conflicts & set(apps):
+        return Gate(line, f"the checker sees one leaf in {apps[0]}: nothing to merge")
+    return None
+
+
+def fake_initial_cannot_help(line: str, words: list[str], facts: ProjectFacts) -> Gate | None:
+    """``--fake-initial`` when every migration blocked by existing schema is not initial."""
+    if "migrate" not in words or "--fake-initial" not in words:
+        return None
+    blocked = [b for f in facts.findings if f.code in SCHEMA_EXISTS if (b := _blocked(f))]
+    if blocked and not any(b.initial for b in blocked):
+        names = ", ".join(b.label for b in blocked)
         return Gate(
-            line.strip(), f"no migration of {app} after {target} is applied: nothing to undo"
+            line,
+            f"{names} is not an initial migration, so --fake-initial would run it "
+            "and fail the same way",
         )
     return None
 
@@ -507,21 +513,21 @@ class Blocked:
     """A migration that a schema finding says cannot run, and whether it is initial."""
 
     label: str
-    evidence_initial: bool
+    initial: bool
 
 
-def _blocked(finding: Finding) -> list[Blocked]:
+def _blocked(finding: Finding) -> Blocked | None:
     label = str(
         finding.evidence.get("created_by")
         or finding.evidence.get("added_by")
         or (finding.migrations[0] if finding.migrations else "")
     )
     if not label:
-        return []
+        return None
     initial = finding.evidence.get("initial")
     if not isinstance(initial, bool):  # the checker may not say: Django names them 0001_*
         initial = label.rpartition(".")[2].startswith("0001_")
-    return [Blocked(label, initial)]
+    return Blocked(label, initial)
 
 
 def _short(text: str) -> str:

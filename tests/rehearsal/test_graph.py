@@ -199,7 +199,7 @@ def test_custom_user_model_swap(make_project: Any, engine: Any) -> None:
         project,
         failing,
         "custom-user-model-swap",
-        names=["accounts"],
+        names=["makemigrations accounts", "VALUES ('accounts', '0001_initial'"],
         manual=map_onto_auth_user,
         expect_lost=["django_content_type row 4 changed ['app_label']"],
     )
@@ -229,7 +229,9 @@ def test_node_not_found(make_project: Any, engine: Any) -> None:
         "Migration orders.0003_order_coupon dependencies reference nonexistent parent node "
         "('orders', '0002_order_note')",
     )
-    rehearse(engine, project, failing, "node-not-found", names=["orders"])
+    rehearse(
+        engine, project, failing, "node-not-found", names=["orders/migrations/0002_order_note.py"]
+    )
     assert project.exists("orders/migrations/0002_order_note.py")
 
 
@@ -277,7 +279,13 @@ def test_squashed_migration(make_project: Any, engine: Any) -> None:
         "Django tried to replace migration orders.0003_order_coupon",
         "some of the replaced migrations are already applied",
     )
-    rehearse(engine, project, failing, "squashed-migration", names=["orders"])
+    rehearse(
+        engine,
+        project,
+        failing,
+        "squashed-migration",
+        names=["orders/migrations/0003_order_coupon.py"],
+    )
 
 
 def test_irreversible_migration(make_project: Any, engine: Any) -> None:
@@ -316,7 +324,12 @@ def test_irreversible_migration(make_project: Any, engine: Any) -> None:
         return True
 
     result = rehearse(
-        engine, project, failing, "irreversible-migration", names=["orders"], manual=add_reverse
+        engine,
+        project,
+        failing,
+        "irreversible-migration",
+        names=["migrate orders 0001_initial"],
+        manual=add_reverse,
     )
     assert "manual" in result.rehearsal.log() or "0002_backfill_names" in result.rehearsal.log()
 

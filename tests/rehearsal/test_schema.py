@@ -120,7 +120,12 @@ def test_not_null_without_default(make_project: Any, engine: Any) -> None:
         return True
 
     rehearse(
-        engine, project, failing, "not-null-without-default", names=["orders"], manual=give_default
+        engine,
+        project,
+        failing,
+        "not-null-without-default",
+        names=['model_name="order"', 'name="reference"', "migrate orders"],
+        manual=give_default,
     )
     assert "reference" in project.columns("orders_order")
 
@@ -158,7 +163,7 @@ def test_unique_constraint_violation(make_project: Any, engine: Any) -> None:
         project,
         failing,
         "unique-constraint-violation",
-        names=["orders"],
+        names=["DELETE FROM orders_order", "GROUP BY name", "migrate orders"],
         expect_lost=["orders_order row 3 ", "orders_order row 5 "],
     )
     names = sorted(row["name"] for row in result.after.tables["orders_order"].values())

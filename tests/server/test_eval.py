@@ -35,22 +35,63 @@ def test_the_set_is_large_and_labelled_with_known_ids() -> None:
     assert {p.parent.name for p in cases} <= set(TAXONOMY_IDS) | {"none"}
 
 
-@pytest.mark.model
-@pytest.mark.slow
-def test_floors() -> None:
+@pytest.fixture(scope="module")
+def reports() -> dict[str, object]:
+    """The engine over the development cases, and over the held-out questions apart."""
     module = bench_eval()
     engine = Engine.load()
     engine.warm()
-    report = module.evaluate(engine, module.load_cases(CASES, labels=set(engine.playbooks)))
-    summary = (
+    cases = module.load_cases(CASES, labels=set(engine.playbooks))
+    heldout = [c for c in cases if module.case_kind(c) == "held-out question"]
+    development = [c for c in cases if c not in heldout]
+    return {
+        "all": module.evaluate(engine, cases),
+        "development": module.evaluate(engine, development),
+        "held-out": module.evaluate(engine, heldout),
+    }
+
+
+def _summary(report) -> str:
+    return (
         f"top-1 {report.top1_rate:.3f}, top-3 {report.top3_rate:.3f}, "
         f"negatives {report.negative_rate:.3f}; misses {report.misses}; "
         f"false {report.false_matches}"
     )
-    assert report.positives >= 150, summary
-    assert report.top1_rate >= 0.95, summary
-    assert report.top3_rate >= 0.99, summary
-    assert report.negative_rate >= 0.95, summary
-    assert report.routes["hybrid"] >= 40, summary  # questions take the semantic path
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_floors_on_the_development_cases(reports) -> None:
+    report = reports["development"]
+
+    assert report.positives >= 300, _summary(report)
+    assert report.top1_rate >= 0.95, _summary(report)
+    assert report.top3_rate >= 0.99, _summary(report)
+    assert report.negative_rate >= 0.95, _summary(report)
+    assert report.routes["hybrid"] >= 40, _summary(report)  # questions take the semantic path
     right, total = report.by_kind["question"]
-    assert total >= 40 and right / total >= 0.75, summary
+    assert total >= 40 and right / total >= 0.9, _summary(report)
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_floors_on_the_held_out_questions(reports) -> None:
+    """Questions written by someone who never read the KB: the honest generalisation figure."""
+    report = reports["held-out"]
+    wrong = [miss for miss in report.misses if not miss[2].startswith("no_match")]
+
+    assert report.positives >= 70, _summary(report)
+    assert report.top1_rate >= 0.70, _summary(report)
+    assert report.top3_rate >= 0.95, _summary(report)
+    assert len(wrong) / report.positives <= 0.05, _summary(report)
+    assert report.negative_rate >= 0.95, _summary(report)
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_floors_on_everything(reports) -> None:
+    report = reports["all"]
+
+    assert report.top1_rate >= 0.94, _summary(report)
+    assert report.top3_rate >= 0.985, _summary(report)
+    assert report.negative_rate >= 0.95, _summary(report)

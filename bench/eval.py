@@ -171,7 +171,8 @@ def calibrate(engine: object, cases: list[Case]) -> None:
             p = 1 / (1 + np.exp(-(x @ w + b)))
             w -= 1.0 * (x.T @ (p - y) / len(y) + 0.001 * w)
             b -= 1.0 * float(np.mean(p - y))
-        return {"bias": round(b, 2), **{n: round(float(v), 2) for n, v in zip(names, w, strict=True)}}
+        fitted = {n: round(float(v), 2) for n, v in zip(names, w, strict=True)}
+        return {"bias": round(b, 2), **fitted}
 
     # Out-of-fold confidences (5 folds): each case is scored by weights fitted without it,
     # so the sweep below estimates how the threshold behaves on questions nobody fitted.
@@ -184,8 +185,9 @@ def calibrate(engine: object, cases: list[Case]) -> None:
                 out_of_fold[i] = calibrated(row[0], weights)
     print(f"{len(rows)} cases reach retrieval ({sum(1 for r in rows if not r[2])} positives)")
     print("CALIBRATION =", fit(rows), " (fitted on all of them)")
-    for title, keep in (("all, out of fold", lambda r: True), ("held-out questions, out of fold", lambda r: r[4])):
-        print(f"\n{title}:")
+    subsets = (("all", lambda r: True), ("held-out questions", lambda r: r[4]))
+    for title, keep in subsets:
+        print(f"\n{title}, out of fold:")
         print("threshold  answered-right  answered-wrong  negatives-kept-out  negatives")
         for threshold in (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.8):
             right = wrong = kept_out = negatives = 0

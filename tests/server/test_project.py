@@ -249,3 +249,68 @@ def test_unapplying_is_dropped_when_nothing_after_the_target_is_applied(tmp_path
     one_applied = Finding("plan.unapplied", "warning", "1 unapplied", migrations=["orders.0002_b"])
     kept = tailor(answer_with(back, playbook="x"), ProjectFacts([one_applied], root=tmp_path))
     assert [s.command for s in kept.steps] == [back]
+
+
+def test_database_placeholder_is_the_name_for_tools_and_the_alias_for_migrate() -> None:
+    answer = answer_with(
+        "pg_dump -Fc -f a.dump <database>\npython manage.py migrate --database=<database>",
+        playbook="x",
+    )
+    facts = ProjectFacts([], backend="postgresql", alias="replica", reported_name="shop_prod")
+    command = tailor(answer, facts).steps[0].command
+    assert command == "pg_dump -Fc -f a.dump shop_prod\npython manage.py migrate --database=replica"
+
+
+PLAYBOOK = """---
+id: demo
+title: Demo
+summary: demo
+category: database
+backends: [sqlite]
+signatures: ['demo']
+---
+
+## Symptoms
+
+## Why it happens
+
+## Diagnose
+
+## Fix
+
+### Nothing worth keeping
+Confirmed by: `history.user_model_swapped`
+
+1. [safe] Applies when: dev. Back up.
+2. [destructive] Applies when: dev. Precondition: nothing needed. Drop it.
+   ```sh
+   rm db.sqlite3
+   ```
+
+### Keep the data
+Confirmed by: `history.user_model_swapped`
+
+1. [caution] Record it.
+   ```sh
+   python manage.py migrate
+   ```
+
+## Verify
+
+## Prevent
+
+## Sources
+"""
+
+
+def test_a_dev_only_reset_route_is_the_last_resort() -> None:
+    from migfix.indexer.playbook import parse_playbook
+    from migfix.server.project import preferred_route
+
+    playbook = parse_playbook(PLAYBOOK)
+    swapped = Finding("history.user_model_swapped", "error", "applied before its dependency")
+    answer = Answer("matched", PlaybookRef("demo", "Demo", 1.0), cause="Nothing worth keeping")
+    route = preferred_route(playbook, answer, ProjectFacts([swapped]))
+    assert route is not None and route.title == "Keep the data"
+    kept = Answer("matched", PlaybookRef("demo", "Demo", 1.0), cause="Keep the data")
+    assert preferred_route(playbook, kept, ProjectFacts([swapped])) is None

@@ -195,3 +195,18 @@ def test_table_already_exists_with_a_different_schema(make_project: Any, engine:
     fakes = [s.command for s in answer.steps if s.command and "--fake" in s.command]
     assert not fakes, fakes
     assert "percent" in answer.message + " ".join(s.text for s in answer.steps)
+
+
+def test_doctor_without_a_paste(make_project: Any, engine: Any) -> None:
+    """`migfix doctor`: the same hand-added column, diagnosed from the findings alone."""
+    project = shop(make_project)
+    project.execute('ALTER TABLE orders_order ADD COLUMN "note" text NULL')
+    project.write(
+        "orders/migrations/0002_order_note.py",
+        migration([INITIAL], [add_field("order", "note", "models.TextField(null=True)")]),
+    )
+    project.write(
+        "orders/models.py", models_py(("Order", [ORDER, "note = models.TextField(null=True)"]))
+    )
+    rehearse(engine, project, None, "duplicate-column", names=["orders", "0002_order_note"])
+    assert "0002_order_note" in project.applied("orders")

@@ -9,6 +9,7 @@ out are dropped, and a route is chosen from the findings when there are any.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,15 +28,26 @@ PLACEHOLDER_HELP = {
     "merged": "the merge migration's name",
     "table": "the table name",
     "column": "the column name",
-    "model": "the model name",
+    "model": "the model's class name, e.g. Order",
     "field": "the field name",
     "constraint": "the constraint name",
-    "database": "the database alias or name",
+    "database": "the database's NAME in settings.DATABASES, not its alias",
+    "database_alias": "the database alias, a key of settings.DATABASES such as default",
     "settings": "your settings module",
     "squashed": "the squashed migration's name",
     "user_app": "the app that defines the custom user model",
 }
 _BOUND = re.compile(r"^django\s*(>=|<=|<|>)\s*(\d+)\.(\d+)$")
+#: What a placeholder stands for depends on where it is written. ``--database=<database>``
+#: is a manage.py alias; anywhere else (``pg_dump <database>``, ``createdb <database>``,
+#: ``GRANT ... ON <database>.*``) it is the database's name.
+_ALIAS_BEFORE = re.compile(r"--database[= ]$")
+#: Migration operations write models in lower case without the app (``model_name="order"``),
+#: and lazy references as the lower-cased label (``to="orders.order"``).
+_LOWER_MODEL_BEFORE = re.compile(r"""(?:\bmodel_name\s*=\s*|\bto\s*=\s*)["'](?:[\w<>]+\.)?$""")
+#: A paste names the alias in "... on database 'default'"; other quoted database names in
+#: messages (MySQL's "Table 'shop.orders_order'") are the database's name.
+_ALIAS_IN_MESSAGE = "database '{}'"
 
 
 @dataclass(frozen=True)
@@ -45,30 +57,68 @@ class RouteChoice:
     others: tuple[str, ...]
 
 
-def choose_route(playbook: Playbook, findings: list[Finding]) -> RouteChoice | None:
-    """The first route confirmed by a finding's code, else the playbook's first route."""
+def route_score(route: Route, codes: set[str]) -> tuple[bool, int]:
+    """How well the findings' codes confirm *route*: every listed code present, then how many."""
+    listed = set(route.confirmed_by)
+    hits = len(codes & listed)
+    return hits > 0 and listed <= codes, hits
+
+
+def choose_route(
+    playbook: Playbook,
+    findings: list[Finding],
+    *,
+    avoid: Callable[[Route], bool] | None = None,
+) -> RouteChoice | None:
+    """The route the findings confirm best; ties (and no findings) go by playbook order.
+
+    A route that lists several codes and has all of them present beats one that shares a
+    single code with them; *avoid* (e.g. a dev-only reset) only breaks ties between
+    equally confirmed routes.
+    """
     if not playbook.routes:
         return None
     codes = {f.code for f in findings}
-    chosen = next((r for r in playbook.routes if codes & set(r.confirmed_by)), None)
-    reason = "confirmed by the checker's findings" if chosen else "the most common cause"
-    chosen = chosen or playbook.routes[0]
+
+    def key(route: Route) -> tuple[bool, int, bool]:
+        complete, hits = route_score(route, codes)
+        return complete, hits, not (avoid and avoid(route))
+
+    chosen = max(playbook.routes, key=key)  # max() keeps the first of equals: playbook order
+    confirmed = route_score(chosen, codes)[1] > 0
+    reason = "confirmed by the checker's findings" if confirmed else "the most common cause"
     others = tuple(r.title for r in playbook.routes if r is not chosen and r.title)
     return RouteChoice(chosen, reason, others)
 
 
 def placeholder_values(
-    candidate: Candidate, parsed: Parsed, findings: list[Finding]
+    candidate: Candidate,
+    parsed: Parsed,
+    findings: list[Finding],
+    report: Mapping[str, Any] | None = None,
 ) -> dict[str, str]:
-    """Names for the placeholders: the signature's groups, then findings, then parsed names."""
+    """Names for the placeholders: the signature's groups, then findings, then parsed names.
+
+    ``database`` is the database's name and ``database_alias`` its alias; the checker's
+    report knows both for the project (``database``, ``database_name``), a paste says the
+    alias in "on database 'default'".
+    """
     values: dict[str, str] = {}
 
     def put(name: str, value: str | None) -> None:
         if value and name not in values:
             values[name] = value
 
+    report = report or {}
+    put("database", _str(report.get("database_name")))
+    put("database_alias", _str(report.get("database")))
     for name, value in candidate.groups.items():
+        if name == "database" and value and _ALIAS_IN_MESSAGE.format(value) in parsed.text:
+            name = "database_alias"
         put(name, value)
+    for finding in findings:
+        put("database", _str(finding.evidence.get("database_name")))
+        put("database_alias", _str(finding.evidence.get("alias")))
     for finding in findings:
         put("app", finding.app)
         if finding.migrations:
@@ -99,22 +149,60 @@ def placeholder_values(
         app, _, migration = values["migration"].rpartition(".")
         put("app", app)
         values["migration"] = migration
+    # Findings name models by label ("orders.Order"); <model> is the class name.
+    if "." in values.get("model", ""):
+        app, _, model = values["model"].rpartition(".")
+        put("app", app)
+        values["model"] = model
     return values
 
 
-def fill(text: str, values: dict[str, str]) -> tuple[str, list[str]]:
-    """Replace known placeholders; return the text and the names still to fill in."""
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def placeholder_key(text: str, match: re.Match[str]) -> str:
+    """Which value a placeholder needs where it is written (``<database>``: name or alias)."""
+    name = match.group(1)
+    if name == "database" and _ALIAS_BEFORE.search(text, 0, match.start()):
+        return "database_alias"
+    return name
+
+
+def fill_value(text: str, match: re.Match[str], key: str, value: str) -> str:
+    """*value* as the command at *match* expects it."""
+    if key == "model":
+        value = value.rpartition(".")[2]
+        if _LOWER_MODEL_BEFORE.search(text, 0, match.start()):
+            value = value.lower()
+    return value
+
+
+def fill(text: str, values: Mapping[str, str]) -> tuple[str, list[str]]:
+    """Replace known placeholders; return the text and the names still to fill in.
+
+    ``database_alias`` in the missing list is written ``<database>`` in the text.
+    """
     missing: list[str] = []
 
     def sub(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name in values:
-            return values[name]
-        if name in PLACEHOLDER_HELP and name not in missing:
-            missing.append(name)
+        key = placeholder_key(text, match)
+        if key in values:
+            return fill_value(text, match, key, values[key])
+        if key in PLACEHOLDER_HELP and key not in missing:
+            missing.append(key)
         return match.group(0)
 
     return PLACEHOLDER_RE.sub(sub, text), missing
+
+
+def fill_note(missing: list[str]) -> str:
+    """The note naming each placeholder no one knows, and what belongs there."""
+    parts = [f"<{_LABEL.get(m, m)}>: {PLACEHOLDER_HELP[m]}" for m in missing]
+    return " (Fill in " + "; ".join(parts) + ".)"
+
+
+_LABEL = {"database_alias": "database"}
 
 
 def step_applies(step: FixStep, django_version: str | None, backend: str | None) -> bool:
@@ -155,9 +243,7 @@ def compose_steps(route: Route, values: dict[str, str], parsed: Parsed) -> list[
             if name not in missing:
                 missing.append(name)
         if missing:
-            text += (
-                " (Fill in " + "; ".join(f"<{m}>: {PLACEHOLDER_HELP[m]}" for m in missing) + ".)"
-            )
+            text += fill_note(missing)
         steps.append(
             Step(
                 n=n,
@@ -179,10 +265,13 @@ def compose(
     alternatives: list[PlaybookRef],
     findings: list[Finding] | None = None,
     message: str = "",
+    report: Mapping[str, Any] | None = None,
+    avoid: Callable[[Route], bool] | None = None,
 ) -> Answer:
+    """*report* is the checker's report as a dict (its alias and, when known, the name)."""
     findings = findings or []
-    values = placeholder_values(candidate, parsed, findings)
-    choice = choose_route(playbook, findings)
+    values = placeholder_values(candidate, parsed, findings, report)
+    choice = choose_route(playbook, findings, avoid=avoid)
     steps = compose_steps(choice.route, values, parsed) if choice else []
     verify_section = playbook.section("Verify")
     verify = (

@@ -12,6 +12,7 @@ import hashlib
 import os
 import pickle
 import time
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -55,8 +56,18 @@ class Engine:
             if retriever.semantic:
                 retriever.embedder().encode_query("warm up")
 
-    def explain(self, text: str | bytes, *, findings: list[Finding] | None = None) -> Answer:
-        """Answer one paste; raise InputError (one line) for text that cannot be read."""
+    def explain(
+        self,
+        text: str | bytes,
+        *,
+        findings: list[Finding] | None = None,
+        report: Mapping[str, Any] | None = None,
+    ) -> Answer:
+        """Answer one paste; raise InputError (one line) for text that cannot be read.
+
+        *findings* and *report* (``Report.to_dict()``) come from the checker, when a
+        project is known: they choose the route and fill the project's names.
+        """
         timings: dict[str, float] = {}
         started = time.perf_counter()
         parsed = parse(text)
@@ -65,14 +76,20 @@ class Engine:
         result = self.matcher.match(parsed)
         timings["match_ms"] = _ms(mark)
         mark = time.perf_counter()
-        answer = self._answer(parsed, result, findings or [])
+        answer = self._answer(parsed, result, findings or [], report)
         timings["compose_ms"] = _ms(mark)
         timings["total_ms"] = _ms(started)
         answer.timings = timings
         answer.signals["route"] = result.route
         return answer
 
-    def _answer(self, parsed: Parsed, result: MatchResult, findings: list[Finding]) -> Answer:
+    def _answer(
+        self,
+        parsed: Parsed,
+        result: MatchResult,
+        findings: list[Finding],
+        report: Mapping[str, Any] | None = None,
+    ) -> Answer:
         refs = [
             PlaybookRef(c.playbook_id, self.playbooks[c.playbook_id].title, c.confidence)
             for c in result.candidates
@@ -87,6 +104,7 @@ class Engine:
                 alternatives=refs[1:4],
                 findings=findings,
                 message=result.reason,
+                report=report,
             )
         return Answer(
             status="no_match",

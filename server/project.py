@@ -14,7 +14,7 @@ import os
 import re
 import shlex
 import subprocess
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 from migfix.checker.findings import Finding
 from migfix.indexer.playbook import PLACEHOLDER_RE, Playbook, Route
 from migfix.server.answer import Answer, Step
-from migfix.server.compose import compose
+from migfix.server.compose import choose_route, compose, fill
 from migfix.server.explain import Engine
 from migfix.server.match import Candidate
 from migfix.server.parse import parse
@@ -30,7 +30,6 @@ from migfix.server.parse import parse
 #: Finding-code prefixes, most urgent first: nothing runs until the graph loads, the
 #: history must be consistent before migrate starts, then schema, data and plain lag.
 URGENCY = ("graph.", "history.", "schema.", "data.", "state.", "plan.")
-MODEL_NAME_ARG = re.compile(r"""(model_name\s*=\s*["'])(?:<model>|\w+\.\w+)""")
 #: Folders under a project that hold no project migrations.
 SKIP_DIRS = frozenset({".venv", "venv", "site-packages", "node_modules", ".git"})
 SCHEMA_EXISTS = ("schema.table_exists_unrecorded", "schema.column_exists_unrecorded")
@@ -73,6 +72,8 @@ class ProjectFacts:
     root: Path | None = None
     target: ProjectTarget | None = None
     reported_name: str | None = None
+    #: The checker's report as a dict (``Report.to_dict()``), for compose.
+    report: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def database_name(self) -> str | None:
@@ -100,6 +101,7 @@ def check(target: ProjectTarget) -> ProjectFacts:
         root=Path(report.project) if report.project else target.path,
         target=target,
         reported_name=getattr(report, "database_name", None),
+        report=report.to_dict(),
     )
 
 
@@ -139,7 +141,7 @@ def explain_with_project(
     facts = check(target)
     if text is None or not str(text).strip():
         return diagnose(engine, facts)
-    answer = engine.explain(text, findings=facts.findings)
+    answer = engine.explain(text, findings=facts.findings, report=facts.report)
     if answer.status != "matched" or answer.playbook is None:
         return answer
     playbook = engine.playbooks[answer.playbook.id]
@@ -162,10 +164,6 @@ def preferred_route(playbook: Playbook, answer: Answer, facts: ProjectFacts) -> 
     if chosen is None:
         return None
     differs = any(f.code.startswith("schema.") and _differences(f) for f in facts.findings)
-    codes = {f.code for f in facts.findings}
-
-    def score(route: Route) -> int:
-        return len(codes & set(route.confirmed_by))
 
     def unsafe(route: Route) -> bool:
         return differs and any(_fakes(step.command) for step in route.steps)
@@ -173,20 +171,15 @@ def preferred_route(playbook: Playbook, answer: Answer, facts: ProjectFacts) -> 
     def last_resort(route: Route) -> bool:
         return bool(route.steps) and all("dev" in step.applies_when for step in route.steps)
 
+    def avoid(route: Route) -> bool:
+        return not route.steps or unsafe(route) or last_resort(route)
+
     if not (unsafe(chosen) or last_resort(chosen)):
         return None
-    return next(
-        (
-            route
-            for route in playbook.routes
-            if route is not chosen
-            and route.steps
-            and score(route) >= score(chosen)
-            and not unsafe(route)
-            and not last_resort(route)
-        ),
-        None,
-    )
+    choice = choose_route(playbook, facts.findings, avoid=avoid)
+    if choice is None or choice.route is chosen or avoid(choice.route):
+        return None
+    return choice.route
 
 
 def recompose(
@@ -194,12 +187,9 @@ def recompose(
 ) -> Answer:
     """The same answer, composed from *route* (compose picks the first route it is given).
 
-    ``<database>`` is left for :func:`fill_step`: a paste says the alias ("on database
-    'default'"), while ``pg_dump <database>`` needs the database's name.
+    Compose tells ``<database>`` the name (``pg_dump``) from the alias (``--database=``).
     """
-    groups = {
-        k: v for k, v in (answer.signals.get("placeholders") or {}).items() if v and k != "database"
-    }
+    groups = {k: v for k, v in (answer.signals.get("placeholders") or {}).items() if v}
     ref = answer.playbook
     assert ref is not None
     again = compose(
@@ -209,6 +199,7 @@ def recompose(
         alternatives=answer.alternatives,
         findings=facts.findings,
         message=answer.message,
+        report=facts.report,
     )
     again.other_causes = [r.title for r in playbook.routes if r is not route and r.title]
     again.timings = answer.timings
@@ -249,6 +240,7 @@ def diagnose(engine: Engine, facts: ProjectFacts) -> list[Answer]:
             alternatives=[],
             findings=[finding, *(f for f in findings if f is not finding)],
             message=f"Diagnosed from the checker's finding {finding.code}.",
+            report=facts.report,
         )
         route = preferred_route(playbook, answer, facts)
         if route is not None:
@@ -304,8 +296,6 @@ def names_from(facts: ProjectFacts, answer: Answer) -> dict[str, str]:
     values: dict[str, str] = {}
     placeholders = answer.signals.get("placeholders") or {}
     values.update({k: v for k, v in placeholders.items() if isinstance(v, str)})
-    if "." in values.get("model", ""):  # findings say "orders.Order"; commands want "Order"
-        values["model"] = values["model"].rpartition(".")[2]
     playbook_id = answer.playbook.id if answer.playbook else None
     related = [f for f in facts.findings if f.playbook == playbook_id] or facts.findings
     for finding in related:
@@ -360,8 +350,6 @@ def _finding_names(finding: Finding) -> dict[str, str]:
             if key in ("dependency", "previous", "squashed", "merged") and "." in value:
                 app, _, value = value.rpartition(".")
                 names.setdefault(f"{key}_app" if key == "dependency" else "app", app)
-            if key == "model":  # "orders.Order": the class name
-                value = value.rpartition(".")[2]
             names.setdefault(key, value)
     user_model = evidence.get("auth_user_model")
     if isinstance(user_model, str) and "." in user_model:
@@ -372,8 +360,8 @@ def _finding_names(finding: Finding) -> dict[str, str]:
 
 
 def fill_text(text: str, values: dict[str, str]) -> str:
-    """Replace the placeholders *values* knows; leave the others for the user to see."""
-    filled: str = PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+    """Replace the placeholders *values* knows (compose's rules); leave the others to see."""
+    filled: str = fill(text, values)[0]
     return filled
 
 
@@ -391,17 +379,14 @@ def for_backend(step: Step, facts: ProjectFacts) -> Step:
 
 
 def fill_step(step: Step, values: dict[str, str], facts: ProjectFacts) -> Step:
+    """Fill with the project's alias, and its database name when a command needs it."""
     command = step.command
-    if (
-        command
-        and "<database>" in command.replace("--database=<database>", "")
-        and facts.database_name
-    ):
-        values = {**values, "database": facts.database_name}
+    values = {**values, "database_alias": facts.alias}
+    if command and "database" not in values and "database" in fill(command, values)[1]:
+        name = facts.database_name
+        if name:
+            values["database"] = name
     if command:
-        command = command.replace("--database=<database>", f"--database={facts.alias}")
-        if "model" in values:  # operations name models in lower case, without the app
-            command = MODEL_NAME_ARG.sub(lambda m: m.group(1) + values["model"].lower(), command)
         command = fill_text(command, values)
     text = step.text
     if command and not PLACEHOLDER_RE.search(command):

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from migfix.checker.findings import Finding
 from migfix.indexer.playbook import parse_playbook
-from migfix.server.compose import compose, placeholder_values, step_applies
+from migfix.server.compose import (
+    choose_route,
+    compose,
+    fill,
+    fill_note,
+    placeholder_values,
+    step_applies,
+)
 from migfix.server.match import Candidate
 from migfix.server.parse import parse
 
@@ -170,3 +177,173 @@ def test_verify_and_sources() -> None:
     assert answer.sources == [
         "Django docs: https://docs.djangoproject.com/en/5.2/ref/django-admin/ (migrate --fake)."
     ]
+
+
+ROUTES = parse_playbook(
+    """---
+id: demo
+title: Demo
+summary: demo
+category: graph
+backends: [sqlite, postgresql, mysql]
+signatures: ['demo']
+---
+
+## Symptoms
+
+## Why it happens
+
+## Diagnose
+
+## Fix
+
+### Renamed
+Confirmed by: `graph.node_not_found`, `history.missing_on_disk`, `graph.renamed`
+
+1. [safe] Rename it back.
+
+### Deleted
+Confirmed by: `graph.node_not_found`, `history.missing_on_disk`
+
+1. [safe] Restore it.
+
+### Never committed
+Confirmed by: `graph.node_not_found`
+
+1. [safe] Commit it.
+
+## Verify
+
+## Prevent
+
+## Sources
+"""
+)
+
+
+def finding(code: str) -> Finding:
+    return Finding(code, "error", code)
+
+
+def test_the_route_whose_codes_are_all_present_wins() -> None:
+    # "Renamed" comes first and shares two codes, but lists one the findings lack.
+    two = [finding("graph.node_not_found"), finding("history.missing_on_disk")]
+    assert choose_route(ROUTES, two).route.title == "Deleted"  # type: ignore[union-attr]
+    # With all three present, the route confirmed by the most codes wins.
+    three = [*two, finding("graph.renamed")]
+    assert choose_route(ROUTES, three).route.title == "Renamed"  # type: ignore[union-attr]
+    # One code: both "Renamed" and "Deleted" list it but only "Never committed" is complete.
+    one = [finding("graph.node_not_found")]
+    assert choose_route(ROUTES, one).route.title == "Never committed"  # type: ignore[union-attr]
+
+
+def test_route_ties_and_no_findings_go_by_playbook_order() -> None:
+    unrelated = choose_route(ROUTES, [finding("plan.unapplied")])
+    assert unrelated is not None and unrelated.route.title == "Renamed"
+    assert unrelated.reason == "the most common cause"
+    assert choose_route(ROUTES, []).route.title == "Renamed"  # type: ignore[union-attr]
+    # *avoid* only breaks ties between equally confirmed routes.
+    avoided = choose_route(ROUTES, [], avoid=lambda r: r.title == "Renamed")
+    assert avoided is not None and avoided.route.title == "Deleted"
+
+
+def test_model_is_the_class_name_and_lower_case_in_operations() -> None:
+    values = {"model": "orders.Order", "field": "reference", "dependency_app": "orders"}
+    text, missing = fill(
+        'Edit <model>: migrations.AlterField(model_name="<model>", name="<field>")\n'
+        "grep -rln \"name='<model>'\" <dependency_app>/migrations/\n"
+        "grep -rn \"to='<dependency_app>.<model>'\" */migrations/",
+        values,
+    )
+    assert text.splitlines() == [
+        'Edit Order: migrations.AlterField(model_name="order", name="reference")',
+        "grep -rln \"name='Order'\" orders/migrations/",
+        "grep -rn \"to='orders.order'\" */migrations/",
+    ]
+    assert missing == []
+    found = Finding(
+        "data.nulls_block_not_null",
+        "error",
+        "NULLs",
+        app="orders",
+        evidence={"model": "orders.Order", "field": "reference"},
+    )
+    placeholders = placeholder_values(Candidate("x", 1.0, "checker"), parse("x"), [found])
+    assert placeholders["model"] == "Order" and placeholders["app"] == "orders"
+
+
+BACKUP = "pg_dump -Fc <database> > before.dump\npython manage.py migrate --database=<database>"
+INCONSISTENT = (
+    "django.db.migrations.exceptions.InconsistentMigrationHistory: Migration "
+    "orders.0002_b is applied before its dependency billing.0001_initial on database 'replica'."
+)
+
+
+def test_database_alias_from_a_paste_never_fills_a_tools_database_name() -> None:
+    alias = Candidate("x", 0.95, "signature", {"database": "replica"})
+    values = placeholder_values(alias, parse(INCONSISTENT), [])
+    assert values.get("database_alias") == "replica" and "database" not in values
+    command, missing = fill(BACKUP, values)
+    assert command == (
+        "pg_dump -Fc <database> > before.dump\npython manage.py migrate --database=replica"
+    )
+    assert missing == ["database"]
+    note = fill_note(missing)
+    assert "<database>" in note and "NAME" in note and "not its alias" in note
+
+
+def test_database_name_from_a_mysql_message_and_from_the_report() -> None:
+    mysql = parse(
+        "django.db.utils.ProgrammingError: (1146, \"Table 'shop.orders_order' doesn't exist\")"
+    )
+    values = placeholder_values(Candidate("x", 0.95, "signature", {"database": "shop"}), mysql, [])
+    assert values["database"] == "shop" and "database_alias" not in values
+    report = {"database": "default", "database_name": "shop_prod"}
+    values = placeholder_values(Candidate("x", 0.95, "signature"), parse("x"), [], report)
+    assert fill(BACKUP, values) == (
+        "pg_dump -Fc shop_prod > before.dump\npython manage.py migrate --database=default",
+        [],
+    )
+
+
+def test_unknown_database_is_left_with_a_note_in_the_step() -> None:
+    answer = compose(
+        parse_playbook(ROUTES_WITH_BACKUP),
+        Candidate("demo", 0.95, "signature", {"database": "default"}),
+        parse(INCONSISTENT.replace("'replica'", "'default'")),
+        alternatives=[],
+    )
+    step = answer.steps[0]
+    assert step.command == BACKUP.replace("--database=<database>", "--database=default")
+    assert "Fill in <database>: the database's NAME" in step.text
+
+
+ROUTES_WITH_BACKUP = """---
+id: demo
+title: Demo
+summary: demo
+category: graph
+backends: [postgresql]
+signatures: ['demo']
+---
+
+## Symptoms
+
+## Why it happens
+
+## Diagnose
+
+## Fix
+
+1. [safe] Back up the database.
+   ```sh
+   pg_dump -Fc <database> > before.dump
+   python manage.py migrate --database=<database>
+   ```
+
+## Verify
+
+## Prevent
+
+## Sources
+"""

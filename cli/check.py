@@ -8,32 +8,18 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import click
 from migfix.checker.findings import SEVERITIES
 from migfix.checker.report import Report
+from migfix.cli.options import ProjectOptions, project_options
 from migfix.indexer.errors import MigfixError
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
 @click.command("check")
-@click.option(
-    "--project",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Project folder (or its manage.py). Default: manage.py here or above.",
-)
-@click.option("--settings", default=None, help="Settings module (default: from manage.py).")
-@click.option(
-    "--python",
-    "python",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="The project's interpreter (default: .venv/venv in the project, else this one).",
-)
-@click.option("--database", default="default", show_default=True, help="Database alias.")
+@project_options
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option(
     "--fail-on",
@@ -42,28 +28,17 @@ STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
     show_default=True,
     help="Exit 1 when a finding at or above this severity exists.",
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=1),
-    default=60.0,
-    show_default=True,
-    help="Seconds before a hanging project or database is cut off.",
-)
-def check(
-    project: Path | None,
-    settings: str | None,
-    python: Path | None,
-    database: str,
-    as_json: bool,
-    fail_on: str,
-    timeout: float,
-) -> None:
+def check(where: ProjectOptions, as_json: bool, fail_on: str) -> None:
     """Inspect a Django project's migrations and database read-only; never changes anything."""
     from migfix.checker.runner import run_check
 
     try:
         report = run_check(
-            project, settings=settings, python=python, database=database, timeout=timeout
+            where.project,
+            settings=where.settings,
+            python=where.python,
+            database=where.database,
+            timeout=where.timeout,
         )
     except MigfixError as exc:
         click.echo(f"migfix check: {exc}", err=True)

@@ -11,70 +11,51 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from migfix.cli.options import ProjectOptions, project_options
 from migfix.indexer.errors import MigfixError
 
 if TYPE_CHECKING:
     from migfix.checker.findings import Finding
     from migfix.server.answer import Answer
+    from migfix.server.explain import Engine
+    from migfix.server.project import ProjectTarget
 
 
 @click.command("doctor")
-@click.option(
-    "--project",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Project folder (or its manage.py). Default: manage.py here or above.",
-)
-@click.option("--settings", default=None, help="Settings module (default: from manage.py).")
-@click.option(
-    "--python",
-    "python",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="The project's interpreter (default: .venv/venv in the project, else this one).",
-)
-@click.option("--database", default="default", show_default=True, help="Database alias.")
+@project_options
 @click.option("--json", "as_json", is_flag=True, help="Print the answers as a JSON object.")
 @click.option("--markdown", is_flag=True, help="Print the answers as Markdown.")
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=1),
-    default=60.0,
-    show_default=True,
-    help="Seconds before a hanging project or database is cut off.",
-)
-def doctor(
-    project: Path | None,
-    settings: str | None,
-    python: Path | None,
-    database: str,
-    as_json: bool,
-    markdown: bool,
-    timeout: float,
-) -> None:
+def doctor(where: ProjectOptions, as_json: bool, markdown: bool) -> None:
     """Diagnose a Django project's migrations from what the read-only checker finds."""
     if as_json and markdown:
         raise click.UsageError("choose one of --json and --markdown")
-    from migfix.server.explain import Engine
-    from migfix.server.project import ProjectTarget, check, diagnose
+    sys.exit(run_doctor(where.target(), as_json=as_json, markdown=markdown))
 
-    target = ProjectTarget(
-        Path(project) if project else Path.cwd(),
-        settings=settings,
-        python=str(python) if python else None,
-        database=database,
-        timeout=timeout,
-    )
+
+def run_doctor(
+    target: ProjectTarget,
+    *,
+    as_json: bool = False,
+    markdown: bool = False,
+    command: str = "doctor",
+    engine: Engine | None = None,
+) -> int:
+    """Check the project, print one answer per error finding; return the exit status.
+
+    ``migfix explain --project`` with nothing pasted does exactly this.
+    """
+    from migfix.server.explain import Engine
+    from migfix.server.project import check, diagnose
+
     try:
         facts = check(target)
-        answers = diagnose(Engine.load(semantic=False), facts)
+        answers = diagnose(engine or Engine.load(semantic=False), facts)
     except MigfixError as exc:
-        click.echo(f"migfix doctor: {str(exc).splitlines()[0]}", err=True)
-        sys.exit(2)
+        click.echo(f"migfix {command}: {str(exc).splitlines()[0]}", err=True)
+        return 2
     blocking = [f for f in facts.findings if f.severity == "error" and not f.playbook]
     warnings = [f for f in facts.findings if f.severity != "error"]
     if as_json:
@@ -94,8 +75,8 @@ def doctor(
     else:
         _render(answers, blocking, warnings)
     if blocking and not answers:
-        sys.exit(2)  # the checker could not look (settings, database): nothing to diagnose
-    sys.exit(1 if answers or blocking else 0)
+        return 2  # the checker could not look (settings, database): nothing to diagnose
+    return 1 if answers or blocking else 0
 
 
 def _render(answers: list[Answer], blocking: list[Finding], warnings: list[Finding]) -> None:

@@ -1,6 +1,11 @@
 """``migfix explain``: a paste in, an Answer out (terminal, JSON, Markdown or JSON Lines).
 
-Exit status: 0 matched, 1 no confident match, 2 usage error or unreadable input.
+With ``--project``, the read-only checker looks at the project first and the answer speaks
+about it (its names, the cause its findings confirm); with ``--project`` and nothing
+pasted it does what ``migfix doctor`` does.
+
+Exit status: 0 matched (or, without a paste, nothing wrong), 1 no confident match (or
+problems found), 2 usage error, unreadable input or a project that cannot be checked.
 Heavy imports (the engine, rich, the index, torch) happen inside the command, and torch
 only when no signature decides the answer.
 """
@@ -9,10 +14,14 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
+from migfix.cli.options import ProjectOptions, project_options
 from migfix.indexer.errors import InputError, MigfixError
+
+if TYPE_CHECKING:
+    from migfix.server.answer import Answer
 
 MAX_LINE = 1_000_000
 
@@ -49,6 +58,7 @@ def _read(stream: IO[bytes]) -> bytes:
 @click.option(
     "--no-semantic", is_flag=True, help="Lexical retrieval only (never loads the embedding model)."
 )
+@project_options
 def explain(
     file: IO[bytes] | None,
     as_json: bool,
@@ -56,36 +66,68 @@ def explain(
     jsonl: bool,
     index_dir: str | None,
     no_semantic: bool,
+    where: ProjectOptions,
 ) -> None:
-    """Explain a traceback, CI log, command output or question (FILE, or standard input)."""
+    """Explain a traceback, CI log, command output or question (FILE, or standard input).
+
+    With --project, the answer uses what the read-only checker finds in the project.
+    """
     if sum((as_json, markdown, jsonl)) > 1:
         raise click.UsageError("choose one of --json, --markdown and --jsonl")
+    project = where.project
+    if jsonl and project is not None:
+        raise click.UsageError("--jsonl answers many pastes; it does not take --project")
     stream = file if file is not None else sys.stdin.buffer
-    if file is None and sys.stdin.isatty():
+    no_paste = file is None and sys.stdin.isatty()
+    if no_paste and project is None:
         raise click.UsageError("paste the text on standard input or give a FILE")
     from migfix.server.explain import Engine
 
+    answers: list[Answer]
     try:
-        engine = Engine.load(index_dir=index_dir, semantic=not no_semantic)
         if jsonl:
-            sys.exit(_batch(engine, stream))
-        answer = engine.explain(_read(stream))
+            sys.exit(_batch(Engine.load(index_dir=index_dir, semantic=not no_semantic), stream))
+        data = None if no_paste else _read(stream)
+        if project is not None and (data is None or (file is None and not data.strip())):
+            from migfix.cli.doctor import run_doctor
+
+            sys.exit(
+                run_doctor(where.target(), as_json=as_json, markdown=markdown, command="explain")
+            )
+        assert data is not None
+        engine = Engine.load(index_dir=index_dir, semantic=not no_semantic)
+        if project is None:
+            answers = [engine.explain(data)]
+        else:
+            from migfix.server.project import explain_with_project
+
+            result = explain_with_project(engine, data, where.target())
+            answers = result if isinstance(result, list) else [result]
     except MigfixError as exc:
         _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     except OSError as exc:
         _fail(f"cannot read the input: {exc.strerror or exc}")
+    _print(answers, as_json=as_json, markdown=markdown)
+    sys.exit(max((answer.exit_code for answer in answers), default=0))
+
+
+def _print(answers: list[Answer], *, as_json: bool, markdown: bool) -> None:
+    """One Answer as before; several (never from a paste today) one after another."""
     if as_json:
-        click.echo(json.dumps(answer.to_dict(), indent=2))
+        data: Any = answers[0].to_dict() if len(answers) == 1 else [a.to_dict() for a in answers]
+        click.echo(json.dumps(data, indent=2))
     elif markdown:
         from migfix.server.render import render_markdown
 
-        click.echo(render_markdown(answer), nl=False)
+        for answer in answers:
+            click.echo(render_markdown(answer), nl=False)
     else:
         from migfix.server.render import render_terminal
         from rich.console import Console
 
-        render_terminal(answer, Console(highlight=False))
-    sys.exit(answer.exit_code)
+        console = Console(highlight=False)
+        for answer in answers:
+            render_terminal(answer, console)
 
 
 def _batch(engine: Any, stream: IO[bytes]) -> int:

@@ -68,7 +68,7 @@ async def explain(body: ExplainRequest, request: Request) -> JSONResponse:
     state = request.app.state
 
     def work() -> Answer:
-        answer: Answer = state.engine.explain(text)
+        answer = explain_text(state, text)
         if answer.status != "matched":
             state.store.add_unanswered(text, [a.id for a in answer.alternatives], source="web")
         return answer
@@ -80,6 +80,36 @@ async def explain(body: ExplainRequest, request: Request) -> JSONResponse:
     except TimeoutError:
         return error(504, f"no answer within the time budget of {state.settings.time_budget:g}s")
     return JSONResponse(answer.to_dict())
+
+
+def explain_text(state: Any, text: str) -> Answer:
+    """The engine's answer; with a project (``migfix serve --project``), about that project.
+
+    The checker gets the whole time budget as its timeout and ``within_budget`` cuts the
+    request off at the same moment. A project that cannot be checked does not cost the
+    user the answer to the paste: it is given without the project, saying why.
+    """
+    settings = state.settings
+    if settings.project is None:
+        answer: Answer = state.engine.explain(text)
+        return answer
+    from migfix.server.parse import parse
+    from migfix.server.project import ProjectTarget, explain_with_project
+
+    parse(text)  # refuse unreadable input before starting the checker
+    target = ProjectTarget(settings.project, timeout=settings.time_budget)
+    try:
+        result = explain_with_project(state.engine, text, target)
+    except InputError:
+        raise
+    except MigfixError as exc:
+        answer = state.engine.explain(text)
+        note = f"The project could not be checked: {str(exc).splitlines()[0]}"
+        answer.message = f"{answer.message} {note}".strip()
+        return answer
+    if isinstance(result, list):  # only without a paste, which the request always has
+        return result[0] if result else state.engine.explain(text)
+    return result
 
 
 @router.post(

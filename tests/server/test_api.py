@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -231,3 +232,43 @@ def test_check_reports_the_projects_findings(tmp_path: Path, engine: Engine) -> 
         "orders.0002_order_note",
     ]
     assert not (project / "db.sqlite3").exists() or (project / "db.sqlite3").stat().st_size == 0
+
+
+@pytest.mark.slow
+def test_explain_with_a_project_carries_its_findings(tmp_path: Path, engine: Engine) -> None:
+    project = _project_with_two_leaves(tmp_path / "shop")
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'fb.sqlite3'}", project=project, time_budget=120
+    )
+    with TestClient(create_app(settings, engine=engine)) as client:
+        answer = client.post("/api/explain", json={"text": EXAMPLE}).json()
+        unreadable = client.post("/api/explain", json={"text": " \n "})
+    assert answer["playbook"]["id"] == "conflicting-leaf-nodes"
+    conflict = [f for f in answer["findings"] if f["code"] == "graph.conflict"]
+    assert conflict and sorted(conflict[0]["migrations"]) == [
+        "orders.0002_order_coupon",
+        "orders.0002_order_note",
+    ]
+    assert unreadable.status_code == 400
+    # Without the project, the same paste has no findings: they came from the checker.
+    alone = TestClient(create_app(Settings(database_url=settings.database_url), engine=engine))
+    with alone:
+        assert alone.post("/api/explain", json={"text": EXAMPLE}).json()["findings"] == []
+
+
+@pytest.mark.slow
+def test_explain_with_a_project_stays_within_the_time_budget(
+    tmp_path: Path, engine: Engine
+) -> None:
+    project = _project_with_two_leaves(tmp_path / "shop")
+    budget = 0.2  # less than it takes to start the project's interpreter
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'fb.sqlite3'}", project=project, time_budget=budget
+    )
+    with TestClient(create_app(settings, engine=engine)) as client:
+        started = time.perf_counter()
+        response = client.post("/api/explain", json={"text": EXAMPLE})
+        elapsed = time.perf_counter() - started
+    assert elapsed < budget + 1.0
+    assert response.status_code == 504, response.text
+    assert "time budget" in response.json()["error"]

@@ -38,7 +38,10 @@ def _settings(command: str, **overrides: Any) -> Any:
     "--project",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=None,
-    help="Django project to check (enables /api/check). Env: MIGFIX_PROJECT.",
+    help=(
+        "Django project to check: enables /api/check, and /api/explain answers about it. "
+        "Env: MIGFIX_PROJECT."
+    ),
 )
 @click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
 @click.option("--no-semantic", is_flag=True, help="Lexical retrieval only (no embedding model).")

@@ -26,9 +26,13 @@ def label(key: Key) -> str:
 class LoadResult:
     """A loader (or None when the graph could not be built) and what went wrong."""
 
-    def __init__(self, loader: Optional[MigrationLoader], findings: List[Finding]) -> None:
+    def __init__(self, loader: Optional[MigrationLoader], findings: List[Finding],
+                 broken_apps: Optional[Set[str]] = None) -> None:
         self.loader = loader
         self.findings = findings
+        #: apps whose migrations the graph lacks (a squash Django cannot use, its
+        #: replaced files gone): their model state is unknown, not empty
+        self.broken_apps = broken_apps or set()
 
 
 def load_graph(connection: Any) -> LoadResult:
@@ -41,49 +45,109 @@ def load_graph(connection: Any) -> LoadResult:
         return LoadResult(None, [_circular(exc)])
     probe = _DiskOnlyLoader(None, load=False, ignore_no_migrations=True)
     probe.load_disk()
-    dangling = dangling_dependencies(probe.disk_migrations, probe.unmigrated_apps)
-    findings = [
-        Finding(
-            code="graph.node_not_found",
-            severity="error",
-            app=key[0],
-            migrations=[label(key), label(missing)],
-            message="Migration %s dependencies reference nonexistent parent node %r" % (
-                label(key), missing),
-            evidence={"migration": label(key), "missing": label(missing)},
-        )
-        for key, missing in dangling
-    ]
-    pruned = _DiskOnlyLoader.pruning(dangling)
+    applied = recorded(connection)[1] if connection is not None else set()
+    unusable = unusable_squashes(probe.disk_migrations, applied)
+    dangling = dangling_dependencies(probe.disk_migrations, probe.unmigrated_apps, unusable)
+    findings = [_not_found(key, missing, unusable) for key, missing in dangling]
+    pruned = _DiskOnlyLoader.pruning(_substitutes(dangling, probe.disk_migrations, unusable))
+    broken = {key[0] for key in unusable}
     try:
-        return LoadResult(pruned(connection, ignore_no_migrations=True), findings)
+        return LoadResult(pruned(connection, ignore_no_migrations=True), findings, broken)
     except CircularDependencyError as exc:
         return LoadResult(None, findings + [_circular(exc)])
     except NodeNotFoundError:
         return LoadResult(None, findings)
 
 
-class _DiskOnlyLoader(MigrationLoader):
-    """A loader that drops named dependencies in memory after reading the files."""
+def _not_found(key: Key, missing: Key, unusable: Dict[Key, List[Key]]) -> Finding:
+    squashes = unusable.get(missing)
+    if squashes:  # Django's own wording (#23556)
+        message = (
+            "Migration %s depends on nonexistent node %r. Django tried to replace migration "
+            "%s with any of [%s] but wasn't able to because some of the replaced migrations "
+            "are already applied." % (label(key), missing, label(missing),
+                                      ", ".join(label(s) for s in squashes)))
+    else:
+        message = "Migration %s dependencies reference nonexistent parent node %r" % (
+            label(key), missing)
+    evidence: Dict[str, Any] = {"migration": label(key), "missing": label(missing)}
+    if squashes:
+        evidence["squashed_by"] = [label(s) for s in squashes]
+    return Finding(
+        code="graph.node_not_found",
+        severity="error",
+        app=key[0],
+        migrations=[label(key), label(missing)],
+        message=message,
+        evidence=evidence,
+    )
 
-    drop: List[Tuple[Key, Key]] = []
+
+def unusable_squashes(disk: Dict[Key, Any], applied: Set[Key]) -> Dict[Key, List[Key]]:
+    """Replaced migrations with no file whose squash Django cannot use (partly applied).
+
+    Django then drops the squash from the graph, so a dependency on the replaced name
+    points at nothing: replaced key -> the squashes that would have stood in for it.
+    """
+    unusable: Dict[Key, List[Key]] = {}
+    for key in sorted(disk):
+        replaces = [tuple(r) for r in (getattr(disk[key], "replaces", None) or [])]
+        done = [r for r in replaces if r in applied]
+        if done and len(done) < len(replaces):
+            for replaced in replaces:
+                if replaced not in disk:
+                    unusable.setdefault(replaced, []).append(key)  # type: ignore[arg-type]
+    return unusable
+
+
+def _substitutes(dangling: List[Tuple[Key, Key]], disk: Dict[Key, Any],
+                 unusable: Dict[Key, List[Key]]) -> List[Tuple[Key, Key, Optional[Key]]]:
+    """Each dropped dependency and, within one app, the nearest earlier migration instead.
+
+    Dropping ``0003 -> 0002`` (file deleted) alone would leave 0001 and 0003 as two leaves:
+    an invented conflict. Pointing 0003 at the latest earlier migration keeps one chain.
+    """
+    result: List[Tuple[Key, Key, Optional[Key]]] = []
+    for key, missing in dangling:
+        substitute = None
+        if missing[0] == key[0] and missing not in unusable and not missing[1].startswith("__"):
+            earlier = [
+                k for k in disk
+                if k[0] == key[0] and k[1] < missing[1] and k[1] < key[1]
+                and not getattr(disk[k], "replaces", None)
+            ]
+            substitute = max(earlier) if earlier else None
+        result.append((key, missing, substitute))
+    return result
+
+
+class _DiskOnlyLoader(MigrationLoader):
+    """A loader that drops (or re-points) named dependencies in memory after reading files."""
+
+    drop: List[Tuple[Key, Key, Optional[Key]]] = []
 
     @classmethod
-    def pruning(cls, drop: List[Tuple[Key, Key]]) -> type:
+    def pruning(cls, drop: List[Tuple[Key, Key, Optional[Key]]]) -> type:
         return type("PrunedLoader", (cls,), {"drop": list(drop)})
 
     def load_disk(self) -> None:
         super().load_disk()
-        for key, missing in self.drop:
+        for key, missing, substitute in self.drop:
             migration = self.disk_migrations.get(key)
             if migration is not None:
-                migration.dependencies = [d for d in migration.dependencies if tuple(d) != missing]
+                dependencies = [d for d in migration.dependencies if tuple(d) != missing]
+                if substitute is not None and substitute not in map(tuple, dependencies):
+                    dependencies.append(substitute)
+                migration.dependencies = dependencies
                 migration.run_before = [d for d in migration.run_before if tuple(d) != missing]
 
 
-def dangling_dependencies(disk: Dict[Key, Any], unmigrated: Set[str]) -> List[Tuple[Key, Key]]:
+def dangling_dependencies(disk: Dict[Key, Any], unmigrated: Set[str],
+                          unusable: Optional[Dict[Key, List[Key]]] = None
+                          ) -> List[Tuple[Key, Key]]:
     nodes = set(disk)
     replaced = {tuple(r) for m in disk.values() for r in (getattr(m, "replaces", None) or [])}
+    replaced -= set(unusable or {})
     apps_with_migrations = {app for app, _ in nodes}
     dangling = []
     for key in sorted(disk):

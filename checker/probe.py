@@ -131,6 +131,7 @@ def connect(probe: Probe, alias: str) -> Optional[Any]:
     connection = connections[alias]
     probe.report.vendor = connection.vendor
     name = str(connection.settings_dict.get("NAME") or "")
+    probe.report.database_name = name or None
     if connection.vendor == "sqlite" and not _sqlite_exists(name):
         probe.add([Finding(
             code="history.table_missing", severity="warning",
@@ -243,7 +244,8 @@ def graph_checks(probe: Probe, connection: Optional[Any], alias: str, loadable: 
     ))
     plan = graph.unapplied_plan(loader, applied)
     probe.add(graph.plan_finding(plan))
-    probe.attempt("state", lambda: missing_migrations(loader))
+    broken = result.broken_apps
+    probe.attempt("state", lambda: [f for f in missing_migrations(loader) if f.app not in broken])
     if connection is not None:
         probe.attempt("schema", lambda: schema_and_data(probe, loader, connection, applied, plan))
 
@@ -253,6 +255,7 @@ def schema_and_data(probe: Probe, loader: Any, connection: Any, applied: Any,
     from .preflight import Preflight
     from .schema_checks import (
         DatabaseSchema,
+        applied_changes,
         missing_schema,
         tables_of,
         unrecorded_schema,
@@ -261,13 +264,19 @@ def schema_and_data(probe: Probe, loader: Any, connection: Any, applied: Any,
 
     schema = DatabaseSchema(connection)
     nodes = [key for key in loader.graph.nodes if key in applied]
+    # Django's state for these nodes also holds their unapplied ancestors (an inconsistent
+    # history): expect only what a recorded migration created or changed.
     state = loader.project_state(nodes=nodes, at_end=True)
-    expected = tables_of(state, set(loader.migrated_apps)) if nodes else {}
-    findings = missing_schema(expected, schema)
+    touched, creators = applied_changes(loader, set(applied))
+    expected = tables_of(state, set(loader.migrated_apps), touched) if nodes else {}
+    findings = missing_schema(expected, schema, creators)
     if plan:
         preflight = Preflight(connection, schema)
-        added = probe.timed("preflight", lambda: walk_plan(loader, state, plan, preflight))
-        findings += unrecorded_schema(added, schema, expected)
+        states: Dict[Any, Any] = {}
+        created: Dict[Any, Any] = {}
+        added = probe.timed(
+            "preflight", lambda: walk_plan(loader, state, plan, preflight, states, created))
+        findings += unrecorded_schema(added, schema, expected, states, created)
         findings += preflight.findings
         probe.report.probe_errors.extend(preflight.errors)
     return findings

@@ -22,6 +22,8 @@ class Report:
     python: Optional[str] = None
     vendor: Optional[str] = None
     database: str = "default"
+    #: the alias's NAME (a file path on SQLite), for backup commands
+    database_name: Optional[str] = None
     project: Optional[str] = None
     settings: Optional[str] = None
     timings: Dict[str, float] = field(default_factory=dict)
@@ -48,6 +50,7 @@ class Report:
             "python": self.python,
             "vendor": self.vendor,
             "database": self.database,
+            "database_name": self.database_name,
             "project": self.project,
             "settings": self.settings,
             "timings": dict(self.timings),
@@ -62,6 +65,7 @@ class Report:
             python=data.get("python"),
             vendor=data.get("vendor"),
             database=data.get("database") or "default",
+            database_name=data.get("database_name") or None,
             project=data.get("project"),
             settings=data.get("settings"),
             timings={k: float(v) for k, v in (data.get("timings") or {}).items()},

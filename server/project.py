@@ -77,10 +77,8 @@ class ProjectFacts:
 
     @cached_property
     def database_name(self) -> str | None:
-        """Asked of the project only when a command needs it (one more interpreter start)."""
-        if self.reported_name or self.target is None:
-            return self.reported_name
-        return database_name(self.target)
+        """The checker reports it; a report without it (older) makes us ask the project."""
+        return database_name(self.target, self.reported_name)
 
 
 def check(target: ProjectTarget) -> ProjectFacts:
@@ -100,7 +98,7 @@ def check(target: ProjectTarget) -> ProjectFacts:
         alias=report.database,
         root=Path(report.project) if report.project else target.path,
         target=target,
-        reported_name=getattr(report, "database_name", None),
+        reported_name=report.database_name,
         report=report.to_dict(),
     )
 
@@ -112,8 +110,17 @@ _NAME_SCRIPT = (
 )
 
 
-def database_name(target: ProjectTarget) -> str | None:
-    """The database's name, for backup commands (``pg_dump <database>``)."""
+def database_name(target: ProjectTarget | None, reported: str | None = None) -> str | None:
+    """The database's name, for backup commands (``pg_dump <database>``).
+
+    ``Report.database_name`` carries it; only a report without it (an older one) costs
+    one more interpreter start to read ``settings.DATABASES[alias]["NAME"]``.
+    """
+    name = reported or (_ask_name(target) if target is not None else None)
+    return Path(name).name if name and "/" in name else (name or None)
+
+
+def _ask_name(target: ProjectTarget) -> str | None:
     from migfix.checker.discover import find_target
 
     found = find_target(target.path, settings=target.settings, python=target.python)
@@ -131,7 +138,7 @@ def database_name(target: ProjectTarget) -> str | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     name = done.stdout.strip().splitlines()[-1:] if done.returncode == 0 else []
-    return Path(name[0]).name if name and "/" in name[0] else (name[0] if name else None)
+    return name[0] if name else None
 
 
 def explain_with_project(

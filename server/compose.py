@@ -72,17 +72,18 @@ def choose_route(
 ) -> RouteChoice | None:
     """The route the findings confirm best; ties (and no findings) go by playbook order.
 
-    A route that lists several codes and has all of them present beats one that shares a
-    single code with them; *avoid* (e.g. a dev-only reset) only breaks ties between
-    equally confirmed routes.
+    More confirming findings win: a route confirmed by ``history.inconsistent`` *and* a
+    schema finding beats one that only shares the generic ``history.inconsistent``. Between
+    equals, a route whose codes are all present wins; *avoid* (e.g. a dev-only reset) only
+    breaks ties between equally confirmed routes.
     """
     if not playbook.routes:
         return None
     codes = {f.code for f in findings}
 
-    def key(route: Route) -> tuple[bool, int, bool]:
+    def key(route: Route) -> tuple[int, bool, bool]:
         complete, hits = route_score(route, codes)
-        return complete, hits, not (avoid and avoid(route))
+        return hits, complete, not (avoid and avoid(route))
 
     chosen = max(playbook.routes, key=key)  # max() keeps the first of equals: playbook order
     confirmed = route_score(chosen, codes)[1] > 0

@@ -292,10 +292,24 @@ def tailor(answer: Answer, facts: ProjectFacts) -> Answer:
         steps.append(step)
     answer.steps = [replace(step, n=n) for n, step in enumerate(steps, start=1)]
     answer.verify = [fill_text(block, values) for block in answer.verify]
-    if gates:
-        notes = " ".join(f"Left out '{g.step}': {g.reason}." for g in gates)
-        answer.message = f"{answer.message} {notes}".strip()
+    notes = [f"Left out '{g.step}': {g.reason}." for g in gates]
+    detail = schema_differences(findings)
+    if detail and not any(detail in note for note in notes):
+        notes.append(f"The existing schema differs from what the migrations expect: {detail}.")
+    if notes:
+        answer.message = " ".join([answer.message, *notes]).strip()
     return answer
+
+
+def schema_differences(findings: list[Finding]) -> str:
+    """How existing tables and columns differ from what their migrations would create."""
+    differing = {
+        f.evidence.get("table", "?"): diff
+        for f in findings
+        if f.code.startswith("schema.")
+        for diff in _differences(f).values()
+    }
+    return "; ".join(f"{table}: {_describe(diff)}" for table, diff in differing.items())
 
 
 def names_from(facts: ProjectFacts, answer: Answer) -> dict[str, str]:
@@ -414,11 +428,8 @@ def fake_gate(step: Step, findings: list[Finding]) -> Gate | None:
         schema = [
             f for f in findings if f.code.startswith("schema.") and (app is None or f.app == app)
         ]
-        differing = {
-            f.evidence.get("table", "?"): diff for f in schema for diff in _differences(f).values()
-        }
-        if differing:
-            detail = "; ".join(f"{table}: {_describe(diff)}" for table, diff in differing.items())
+        detail = schema_differences(schema)
+        if detail:
             return Gate(
                 line.strip(),
                 f"the database schema differs from what the migration "

@@ -92,12 +92,6 @@ def test_inconsistent_history(make_project: Any, engine: Any) -> None:
     assert "0002_order_note" in project.applied("orders")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the dependency's column exists, but the checker reports no schema finding while "
-    "the history is inconsistent, and inconsistent-history's 'schema is there' route is not "
-    "confirmed by schema findings: the first route re-runs AddField (see FINDINGS.md)",
-)
 def test_inconsistent_history_after_a_deleted_row(make_project: Any, engine: Any) -> None:
     """Someone deleted 0002's row from django_migrations "to re-run it"; 0003 stays applied."""
     project = shop(make_project)

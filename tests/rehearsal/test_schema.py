@@ -170,12 +170,6 @@ def test_unique_constraint_violation(make_project: Any, engine: Any) -> None:
     assert names == ["alpha", "beta", "gamma"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the checker now reports evidence['differences'] and --fake is refused, but when "
-    "preferred_route switches to the 'differs' route the answer does not yet say how the table "
-    "differs (server/project.py), so 'percent' is not named",
-)
 def test_table_already_exists_with_a_different_schema(make_project: Any, engine: Any) -> None:
     """An old hand-made orders_coupon lacks 'percent': faking 0002 would hide that."""
     project = shop(make_project)

@@ -141,6 +141,7 @@ def print_report(report: Report, seconds: float) -> None:
 def calibrate(engine: object, cases: list[Case]) -> None:
     """Fit the logistic calibration on cases that reach retrieval; print weights and a sweep."""
     import numpy as np
+
     from migfix.server.match import STRICT_THRESHOLD as STRICT
     from migfix.server.match import calibrated, hybrid_features, retrieval_query, rrf
     from migfix.server.parse import parse

@@ -70,7 +70,9 @@ def _flatten(operations: List[Any], database: bool = False) -> List[Any]:
     return flat
 
 
-def applied_changes(loader: MigrationLoader, applied: Set[Key]) -> Tuple[Touched, Dict[Tuple[str, str], Key]]:
+def applied_changes(
+    loader: MigrationLoader, applied: Set[Key]
+) -> Tuple[Touched, Dict[Tuple[str, str], Key]]:
     """What the *recorded* migrations did, model by model, and who created each model.
 
     ``loader.project_state(applied)`` also contains the unapplied ancestors of applied

@@ -10,6 +10,7 @@ import json
 import sys
 
 import click
+
 from migfix.checker.findings import SEVERITIES
 from migfix.checker.report import Report
 from migfix.cli.options import ProjectOptions, project_options

@@ -14,6 +14,7 @@ import sys
 from typing import TYPE_CHECKING
 
 import click
+
 from migfix.cli.options import ProjectOptions, project_options
 from migfix.indexer.errors import MigfixError
 
@@ -80,9 +81,10 @@ def run_doctor(
 
 
 def _render(answers: list[Answer], blocking: list[Finding], warnings: list[Finding]) -> None:
-    from migfix.server.render import render_terminal
     from rich.console import Console
     from rich.markup import escape
+
+    from migfix.server.render import render_terminal
 
     console = Console(highlight=False, soft_wrap=True)
     if not answers and not blocking:

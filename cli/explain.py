@@ -17,6 +17,7 @@ import sys
 from typing import IO, TYPE_CHECKING, Any
 
 import click
+
 from migfix.cli.options import ProjectOptions, project_options
 from migfix.indexer.errors import InputError, MigfixError
 
@@ -122,8 +123,9 @@ def _print(answers: list[Answer], *, as_json: bool, markdown: bool) -> None:
         for answer in answers:
             click.echo(render_markdown(answer), nl=False)
     else:
-        from migfix.server.render import render_terminal
         from rich.console import Console
+
+        from migfix.server.render import render_terminal
 
         console = Console(highlight=False)
         for answer in answers:

@@ -67,7 +67,8 @@ def index(
         click.echo(json.dumps(report, indent=2))
     elif not quiet:
         click.echo(
-            f"Indexed {manifest.count} passages from {manifest.playbooks} playbooks into {directory}: "
+            f"Indexed {manifest.count} passages from {manifest.playbooks} playbooks"
+            f" into {directory}: "
             f"{size / 1024:.1f} KiB, {seconds:.1f} s "
             f"({manifest.embedded} embedded, {manifest.reused} reused)."
         )

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
+
 from migfix.indexer.errors import MigfixError
 
 
@@ -21,8 +22,9 @@ def _fail(command: str, message: str) -> None:
 
 
 def _settings(command: str, **overrides: Any) -> Any:
-    from migfix.server.settings import Settings
     from pydantic import ValidationError
+
+    from migfix.server.settings import Settings
 
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
@@ -50,6 +52,7 @@ def serve(
 ) -> None:
     """Serve the web chat at /, the JSON API at /api (docs: /docs) and Slack at /slack/commands."""
     import uvicorn
+
     from migfix.server.app import create_app, load_engine
     from migfix.server.feedback import FeedbackStore
 

@@ -129,7 +129,10 @@ class BM25Index:
 
     @classmethod
     def load(cls, path: Path) -> BM25Index:
-        """Read an index written by :meth:`save`; any inconsistency is a :class:`CorruptIndexError`."""
+        """Read an index written by :meth:`save`.
+
+        Any inconsistency is a :class:`CorruptIndexError`.
+        """
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format") != FORMAT:

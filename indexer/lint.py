@@ -221,7 +221,8 @@ def _lint_route(route: Route, error: _ErrorFactory) -> Iterator[LintError]:
                 yield error(
                     step.line,
                     "applies-when",
-                    f"unknown condition '{condition}' (use {', '.join(sorted(CONDITIONS))} or django>=X.Y)",
+                    f"unknown condition '{condition}'"
+                    f" (use {', '.join(sorted(CONDITIONS))} or django>=X.Y)",
                 )
         if step.risk != "destructive":
             continue

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import yaml
 from markdown_it import MarkdownIt
+
 from migfix.indexer.errors import PlaybookError
 
 Risk = Literal["safe", "caution", "destructive"]

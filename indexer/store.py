@@ -115,7 +115,8 @@ def read_manifest(directory: Path) -> Manifest:
             raise ValueError("not a JSON object")
         if data.get("format") != FORMAT:
             raise StaleIndexError(
-                f"the index at {directory} has format {data.get('format')!r}, this migfix reads {FORMAT}; {FIX}"
+                f"the index at {directory} has format {data.get('format')!r},"
+                f" this migfix reads {FORMAT}; {FIX}"
             )
         for name, kind in _REQUIRED.items():
             if not isinstance(data.get(name), kind):
@@ -147,7 +148,8 @@ def read_embeddings(path: Path, count: int, dimension: int) -> np.ndarray:
         raise CorruptIndexError(f"{path} is unreadable ({exc}); {FIX}") from None
     if vectors.dtype != np.float32 or vectors.shape != (count, dimension):
         raise CorruptIndexError(
-            f"{path} holds {vectors.dtype} {vectors.shape}, expected float32 ({count}, {dimension}); {FIX}"
+            f"{path} holds {vectors.dtype} {vectors.shape},"
+            f" expected float32 ({count}, {dimension}); {FIX}"
         )
     return vectors
 
@@ -182,7 +184,8 @@ class IndexBundle:
             )
         if playbooks is not None and manifest.kb_sha256 != kb_digest(playbooks):
             raise StaleIndexError(
-                f"the index at {directory} was built from another version of the knowledge base; {FIX}"
+                f"the index at {directory} was built from another version of the"
+                f" knowledge base; {FIX}"
             )
         for name in DATA_FILES:
             path = directory / name
@@ -199,7 +202,8 @@ class IndexBundle:
         passages = read_passages(directory / PASSAGES)
         if len(passages) != manifest.count:
             raise CorruptIndexError(
-                f"{directory / PASSAGES} has {len(passages)} passages, the manifest {manifest.count}; {FIX}"
+                f"{directory / PASSAGES} has {len(passages)} passages,"
+                f" the manifest {manifest.count}; {FIX}"
             )
         lexical = BM25Index.load(directory / LEXICAL)
         if lexical.doc_ids != [p.passage_id for p in passages]:

@@ -13,11 +13,12 @@ from typing import Any, TypeVar
 import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
 from migfix.indexer.errors import InputError, MigfixError
 from migfix.indexer.playbook import Playbook
 from migfix.server.answer import Answer
 from migfix.server.feedback import Feedback
-from pydantic import BaseModel, Field
 
 router = APIRouter(prefix="/api", tags=["api"])
 T = TypeVar("T")

@@ -15,10 +15,11 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse
-from migfix.indexer.errors import InputError
-from migfix.server.answer import Answer
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
+
+from migfix.indexer.errors import InputError
+from migfix.server.answer import Answer
 
 router = APIRouter(tags=["slack"])
 log = logging.getLogger(__name__)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markdown_it import MarkdownIt
+
 from migfix.indexer.playbook import Playbook
 
 router = APIRouter(include_in_schema=False)

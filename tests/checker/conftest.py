@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from migfix.checker.report import Report
 from migfix.checker.runner import run_check
 

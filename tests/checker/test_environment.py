@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from migfix.checker.discover import ProjectNotFound
 from migfix.checker.readonly import is_read
 from migfix.checker.runner import run_check

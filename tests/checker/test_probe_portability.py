@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from migfix.checker.runner import PROBE_MODULES
 
 CHECKER = Path(__file__).resolve().parents[2] / "checker"

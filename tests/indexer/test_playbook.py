@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from migfix.indexer.errors import PlaybookError
 from migfix.indexer.playbook import load_playbooks, parse_playbook
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+
 from migfix.server.answer import Answer
 from migfix.server.project import ProjectTarget, explain_with_project
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import django
+
 from migfix.indexer.playbook import BACKENDS, PLACEHOLDER_RE
 from migfix.server.answer import Answer, Step
 

@@ -8,10 +8,11 @@ import time
 from typing import Any
 
 import pytest
-from migfix.server.answer import Step
 from rehearsal.project import PYTHON, DjangoProject, Run
 from rehearsal.rehearse import rehearse
 from rehearsal.shop import ORDER, add_field, create_model, expect, migration, models_py, shop
+
+from migfix.server.answer import Step
 
 NOTE = "note = models.TextField(null=True)"
 COUPON = "coupon = models.CharField(max_length=20, null=True)"

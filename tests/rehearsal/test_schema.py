@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from migfix.server.answer import Step
 from rehearsal.project import DjangoProject
 from rehearsal.rehearse import rehearse
 from rehearsal.shop import ORDER, add_field, create_model, expect, migration, models_py, shop
+
+from migfix.server.answer import Step
 
 INITIAL = ("orders", "0001_initial")
 COUPON_MODEL = create_model(

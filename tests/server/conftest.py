@@ -19,6 +19,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+
 from migfix.server.app import create_app, load_engine
 from migfix.server.explain import Engine
 from migfix.server.feedback import FeedbackStore

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+
 from migfix.server.app import create_app
 from migfix.server.explain import Engine
 from migfix.server.feedback import FeedbackStore

@@ -11,6 +11,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+
 from migfix.server.explain import Engine
 
 ROOT = Path(__file__).resolve().parents[2]

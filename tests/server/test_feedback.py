@@ -6,6 +6,7 @@ import json
 import sqlite3
 
 import pytest
+
 from migfix.server.feedback import Feedback, FeedbackStore, StoreConfigError
 
 PASTE = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from migfix.indexer.errors import InputError
 from migfix.server.parse import MAX_BYTES, normalise, parse
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from migfix.checker.findings import Finding
 from migfix.cli.main import cli
 from migfix.server.answer import Answer, PlaybookRef, Step

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from migfix.server.parse import parse
 from migfix.server.redact import MASK, redact
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 import json
 
+from rich.console import Console
+
 from migfix.server.answer import Answer, PlaybookRef, Step
 from migfix.server.render import render_markdown, render_terminal
-from rich.console import Console
 
 MATCHED = Answer(
     status="matched",

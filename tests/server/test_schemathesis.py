@@ -12,6 +12,7 @@ import schemathesis
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis.errors import Unsatisfiable
+
 from migfix.server.app import create_app
 from migfix.server.explain import Engine
 from migfix.server.settings import Settings

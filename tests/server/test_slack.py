@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+
 from migfix.server.answer import Answer, PlaybookRef, Step
 from migfix.server.app import create_app
 from migfix.server.explain import Engine

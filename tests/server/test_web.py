@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from migfix.server.app import create_app
 from migfix.server.explain import Engine
 from migfix.server.feedback import FeedbackStore

@@ -93,8 +93,8 @@ def test_inconsistent_history(make_project: Any, engine: Any) -> None:
     assert "0002_order_note" in project.applied("orders")
 
 
-def test_inconsistent_history_after_a_deleted_row(make_project: Any, engine: Any) -> None:
-    """Someone deleted 0002's row from django_migrations "to re-run it"; 0003 stays applied."""
+def shop_with_note_and_coupon(make_project: Any) -> Any:
+    """The shop with ``0002_order_note`` and ``0003_order_coupon`` written and applied."""
     project = shop(make_project)
     project.write(
         "orders/migrations/0002_order_note.py", migration([("orders", "0001_initial")], [NOTE_OP])
@@ -105,6 +105,12 @@ def test_inconsistent_history_after_a_deleted_row(make_project: Any, engine: Any
     )
     project.write("orders/models.py", models_py(("Order", [ORDER, NOTE, COUPON])))
     project.migrate_ok()
+    return project
+
+
+def test_inconsistent_history_after_a_deleted_row(make_project: Any, engine: Any) -> None:
+    """Someone deleted 0002's row from django_migrations "to re-run it"; 0003 stays applied."""
+    project = shop_with_note_and_coupon(make_project)
     project.execute(
         "DELETE FROM django_migrations WHERE app = 'orders' AND name = '0002_order_note'"
     )
@@ -203,16 +209,7 @@ def test_custom_user_model_swap(make_project: Any, engine: Any) -> None:
 
 def test_node_not_found(make_project: Any, engine: Any) -> None:
     """A clean-up commit deleted 0002 ("unused"), but 0003 depends on it."""
-    project = shop(make_project)
-    project.write(
-        "orders/migrations/0002_order_note.py", migration([("orders", "0001_initial")], [NOTE_OP])
-    )
-    project.write(
-        "orders/migrations/0003_order_coupon.py",
-        migration([("orders", "0002_order_note")], [COUPON_OP]),
-    )
-    project.write("orders/models.py", models_py(("Order", [ORDER, NOTE, COUPON])))
-    project.migrate_ok()
+    project = shop_with_note_and_coupon(make_project)
     project.commit("orders: note and coupon")
     project.remove("orders/migrations/0002_order_note.py")
     project.commit("orders: remove an unused migration")

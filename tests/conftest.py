@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -38,3 +40,25 @@ def mysql_server() -> dict[str, object]:
     if not _listening(MYSQL["HOST"], MYSQL["PORT"]):  # type: ignore[arg-type]
         pytest.skip("no MariaDB server at 127.0.0.1:3306 (CI starts one; see test.sh)")
     return dict(MYSQL)
+
+
+@pytest.fixture
+def new_postgres_database(postgres_server: dict[str, object]) -> Iterator[Callable[[], str]]:
+    """Call it for the name of a fresh PostgreSQL database; all are dropped after the test."""
+    import psycopg
+
+    admin = {"host": postgres_server["HOST"], "port": postgres_server["PORT"],
+             "user": postgres_server["USER"], "dbname": "postgres", "autocommit": True}
+    names: list[str] = []
+
+    def create() -> str:
+        name = f"migfix_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(**admin) as connection:  # type: ignore[arg-type]
+            connection.execute(f'CREATE DATABASE "{name}"')
+        names.append(name)
+        return name
+
+    yield create
+    with psycopg.connect(**admin) as connection:  # type: ignore[arg-type]
+        for name in names:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

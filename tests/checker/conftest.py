@@ -177,23 +177,17 @@ def _databases(vendor: str, tmp: Path, request: pytest.FixtureRequest) -> Iterat
             "sqlite", {"ENGINE": "django.db.backends.sqlite3", "NAME": str(tmp / "db.sqlite3")}
         )
         return
-    name = f"migfix_{uuid.uuid4().hex[:12]}"
     if vendor == "postgresql":
-        request.getfixturevalue("postgres_server")
-        admin = Database("postgresql", {"NAME": "postgres"})
-        admin.execute(f"CREATE DATABASE {name}")
         engine = {
             "ENGINE": "django.db.backends.postgresql",
             "HOST": "127.0.0.1",
             "PORT": 5432,
             "USER": "postgres",
-            "NAME": name,
+            "NAME": request.getfixturevalue("new_postgres_database")(),
         }
-        try:
-            yield Database("postgresql", engine)
-        finally:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        yield Database("postgresql", engine)
         return
+    name = f"migfix_{uuid.uuid4().hex[:12]}"
     request.getfixturevalue("mysql_server")
     admin = Database("mysql", {"NAME": "mysql"})
     admin.execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")

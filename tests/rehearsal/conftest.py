@@ -16,7 +16,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rehearsal.project import Database, DjangoProject, postgres_database  # noqa: E402
+from rehearsal.project import Database, DjangoProject  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -36,18 +36,14 @@ def make_project(
     request: pytest.FixtureRequest, tmp_path: Path, backend: str
 ) -> Iterator[Callable[..., DjangoProject]]:
     """Build the test's project on its backend (a fresh PostgreSQL database per test)."""
-    databases: list[Any] = []
 
     def make(apps: tuple[str, ...] = ()) -> DjangoProject:
         if backend == "sqlite":
             database = Database("sqlite", "db.sqlite3")
         else:
             server = request.getfixturevalue("postgres_server")
-            manager = postgres_database(server)
-            database = manager.__enter__()
-            databases.append(manager)
+            name = request.getfixturevalue("new_postgres_database")()
+            database = Database("postgresql", name, server)
         return DjangoProject(tmp_path / "site", database, apps)
 
     yield make
-    for manager in databases:
-        manager.__exit__(None, None, None)

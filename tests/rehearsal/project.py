@@ -15,7 +15,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -100,22 +99,6 @@ class Database:
             "PGUSER": str(self.server["USER"]),
             "PGDATABASE": self.name,
         }
-
-
-@contextmanager
-def postgres_database(server: dict[str, Any]) -> Iterator[Database]:
-    """A uniquely named PostgreSQL database, dropped afterwards even if the test fails."""
-    import psycopg
-
-    name = f"migfix_rehearsal_{uuid.uuid4().hex[:12]}"
-    admin = {k.lower(): v for k, v in server.items() if k != "PASSWORD"}
-    with psycopg.connect(dbname="postgres", autocommit=True, **admin) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield Database("postgresql", name, server)
-    finally:
-        with psycopg.connect(dbname="postgres", autocommit=True, **admin) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class DjangoProject:

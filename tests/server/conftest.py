@@ -9,7 +9,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,17 +34,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'feedback.sqlite3'}"
         return
     server: dict[str, Any] = request.getfixturevalue("postgres_server")
-    import psycopg
-
-    name = f"migfix_feedback_{uuid.uuid4().hex[:12]}"
-    admin = f"postgresql://{server['USER']}@{server['HOST']}:{server['PORT']}/postgres"
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://{server['USER']}@{server['HOST']}:{server['PORT']}/{name}"
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    name = request.getfixturevalue("new_postgres_database")()
+    yield f"postgresql://{server['USER']}@{server['HOST']}:{server['PORT']}/{name}"
 
 
 @pytest.fixture

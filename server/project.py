@@ -39,8 +39,6 @@ BACKEND_TOOLS = {
     "mysql": re.compile(r"^\s*(mysqldump|mysql)\b|^\s*SHOW CREATE", re.I),
     "sqlite": re.compile(r"^\s*sqlite3\b|^\s*PRAGMA\b", re.I),
 }
-#: Evidence keys a checker may use to say how an existing table or column differs.
-DIFFERENCE_KEYS = ("differences", "mismatches", "missing_columns", "extra_columns")
 
 
 @dataclass(frozen=True)
@@ -220,8 +218,9 @@ def _fakes(command: str | None) -> bool:
     )
 
 
-def _differences(finding: Finding) -> dict[str, Any]:
-    return {key: finding.evidence[key] for key in DIFFERENCE_KEYS if finding.evidence.get(key)}
+def _differences(finding: Finding) -> list[str]:
+    """The checker's words for how an existing table or column differs from its migration."""
+    return [str(d) for d in finding.evidence.get("differences") or []]
 
 
 def diagnose(engine: Engine, facts: ProjectFacts) -> list[Answer]:
@@ -303,13 +302,11 @@ def tailor(answer: Answer, facts: ProjectFacts) -> Answer:
 
 def schema_differences(findings: list[Finding]) -> str:
     """How existing tables and columns differ from what their migrations would create."""
-    differing = {
-        f.evidence.get("table", "?"): diff
+    return "; ".join(
+        f"{f.evidence.get('table', '?')}: {', '.join(diffs)}"
         for f in findings
-        if f.code.startswith("schema.")
-        for diff in _differences(f).values()
-    }
-    return "; ".join(f"{table}: {_describe(diff)}" for table, diff in differing.items())
+        if f.code.startswith("schema.") and (diffs := _differences(f))
+    )
 
 
 def names_from(facts: ProjectFacts, answer: Answer) -> dict[str, str]:
@@ -543,11 +540,3 @@ def _words(line: str) -> list[str]:
         return shlex.split(line, comments=True)
     except ValueError:
         return line.split()
-
-
-def _describe(diff: Any) -> str:
-    if isinstance(diff, dict):
-        return ", ".join(f"{k} {v}" for k, v in diff.items())
-    if isinstance(diff, list | tuple):
-        return ", ".join(str(d) for d in diff)
-    return str(diff)

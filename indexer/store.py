@@ -166,6 +166,7 @@ class IndexBundle:
         self.lexical = lexical
         self._by_id = {p.passage_id: p for p in passages}
         self._dense: Any = None
+        self._centroid_matrix: tuple[list[str], np.ndarray] | None = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -239,6 +240,37 @@ class IndexBundle:
             for score, i in zip(scores[0], ids[0], strict=True)
             if i >= 0
         ]
+
+    def centroid_search(self, query_vector: np.ndarray) -> list[tuple[str, float]]:
+        """Cosine of a unit query vector to every playbook's centroid, best first.
+
+        A centroid is the normalised mean of a playbook's passage vectors: it scores the
+        playbook as a whole, so a paraphrase that is near no single passage can still be
+        near the playbook it belongs to.
+        """
+        playbook_ids, centroids = self._centroids()
+        vector = np.asarray(query_vector, dtype=np.float32).reshape(-1)
+        if vector.shape[0] != centroids.shape[1]:
+            raise ValueError(
+                f"query vector has dimension {vector.shape[0]}, the index {centroids.shape[1]}"
+            )
+        scores = centroids @ vector
+        order = np.argsort(-scores, kind="stable")
+        return [(playbook_ids[i], float(scores[i])) for i in order]
+
+    def _centroids(self) -> tuple[list[str], np.ndarray]:
+        with self._lock:
+            if self._centroid_matrix is None:
+                vectors = read_embeddings(
+                    self.directory / EMBEDDINGS, len(self.passages), self.manifest.dimension
+                )
+                playbook_ids = sorted({p.playbook_id for p in self.passages})
+                owner = np.array([playbook_ids.index(p.playbook_id) for p in self.passages])
+                means = [vectors[owner == i].mean(axis=0) for i in range(len(playbook_ids))]
+                matrix = np.stack(means)
+                matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+                self._centroid_matrix = (playbook_ids, matrix.astype(np.float32))
+            return self._centroid_matrix
 
     def _faiss_index(self) -> Any:
         with self._lock:

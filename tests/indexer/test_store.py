@@ -64,6 +64,25 @@ def test_dense_search_never_returns_faiss_placeholders(built_index, embedder):
     assert len(hits) == len(bundle.passages)
 
 
+def test_centroid_search_scores_every_playbook_by_the_mean_of_its_passages(
+    built_index, kb_playbooks
+):
+    bundle = IndexBundle.load(built_index, kb_playbooks)
+    vectors = np.load(built_index / EMBEDDINGS)
+    target = kb_playbooks[0].id
+    rows = [i for i, p in enumerate(bundle.passages) if p.playbook_id == target]
+    centroid = vectors[rows].mean(axis=0)
+    centroid /= np.linalg.norm(centroid)
+
+    ranking = bundle.centroid_search(centroid)
+
+    assert ranking[0] == (target, pytest.approx(1.0, abs=1e-5))
+    assert sorted(pid for pid, _ in ranking) == sorted(p.id for p in kb_playbooks)
+    assert [s for _, s in ranking] == sorted((s for _, s in ranking), reverse=True)
+    with pytest.raises(ValueError, match="dimension"):
+        bundle.centroid_search(np.ones(3, dtype=np.float32))
+
+
 def test_lexical_search_ranks_an_example_with_its_own_playbook(built_index, kb_playbooks):
     bundle = IndexBundle.load(built_index, kb_playbooks)
 

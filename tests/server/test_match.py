@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from migfix.indexer.playbook import load_playbooks
-from migfix.server.match import THRESHOLD, Matcher, calibrated, retrieval_query, rrf
+from migfix.server.match import FEATURES, THRESHOLD, Matcher, calibrated, retrieval_query, rrf
 from migfix.server.parse import parse
 
 KB = Path(__file__).resolve().parents[2] / "kb"
@@ -48,10 +48,17 @@ def test_rrf_rewards_agreement() -> None:
 
 
 def test_calibration_is_monotonic_in_evidence() -> None:
-    weak = {"dense": 0.3, "margin": 0.0, "agree": 0.0, "lexical_top": 0.0, "lexical_margin": 0.0}
-    weak["schema_words"] = 0.0
-    strong = {"dense": 0.7, "margin": 0.15, "agree": 1.0, "lexical_top": 1.0, "lexical_margin": 0.4}
-    strong["schema_words"] = 1.0
+    weak = dict.fromkeys(FEATURES, 0.0) | {"dense": 0.3, "centroid": 0.3}
+    strong = {
+        "dense": 0.7,
+        "margin": 0.15,
+        "centroid": 0.6,
+        "centroid_margin": 0.1,
+        "lexical_top": 1.0,
+        "lexical_margin": 0.4,
+        "schema_words": 1.0,
+    }
+    assert set(strong) == set(FEATURES)
     assert calibrated(weak) < THRESHOLD < calibrated(strong)
     for name in strong:  # more of any one kind of evidence never lowers the confidence
         assert calibrated({**weak, name: strong[name]}) >= calibrated(weak)

@@ -40,7 +40,7 @@ class Report:
     misses: list[tuple[str, str, str]] = field(default_factory=list)  # label, case, answered
     false_matches: list[tuple[str, str]] = field(default_factory=list)  # case, answered
     routes: Counter[str] = field(default_factory=Counter)
-    by_kind: dict[str, list[int]] = field(default_factory=dict)  # kind -> [right, total]
+    by_kind: dict[str, list[int]] = field(default_factory=dict)  # [top-1, top-3, total]
     negatives_by_kind: dict[str, list[int]] = field(default_factory=dict)  # [no_match, total]
     times_ms: dict[str, list[float]] = field(default_factory=dict)
 
@@ -89,10 +89,11 @@ def evaluate(engine: object, cases: list[Case]) -> Report:
                 report.false_matches.append((case.name, got))
             continue
         report.positives += 1
-        tally = report.by_kind.setdefault(case_kind(case), [0, 0])
-        tally[0] += got == case.label
-        tally[1] += 1
         ranked = ([got] if got != "none" else []) + [a.id for a in answer.alternatives]
+        tally = report.by_kind.setdefault(case_kind(case), [0, 0, 0])
+        tally[0] += got == case.label
+        tally[1] += case.label in ranked[:3]
+        tally[2] += 1
         if got == case.label:
             report.top1 += 1
         else:
@@ -132,8 +133,11 @@ def print_report(report: Report, seconds: float) -> None:
         f"negatives answered no_match: {report.negative_rate:.3f}"
         f" ({report.rejected}/{report.negatives})"
     )
-    for kind, (right, total) in sorted(report.by_kind.items()):
-        print(f"  top-1 on {kind} cases: {right / total:.3f} ({right}/{total})")
+    for kind, (right, top3, total) in sorted(report.by_kind.items()):
+        print(
+            f"  {kind} cases: top-1 {right / total:.3f} ({right}/{total}),"
+            f" top-3 {top3 / total:.3f} ({top3}/{total})"
+        )
     for kind, (kept_out, total) in sorted(report.negatives_by_kind.items()):
         print(f"  no_match on {kind} negatives: {kept_out / total:.3f} ({kept_out}/{total})")
     print("routes: " + ", ".join(f"{k} {v}" for k, v in sorted(report.routes.items())))

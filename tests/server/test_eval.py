@@ -38,17 +38,20 @@ def test_the_set_is_large_and_labelled_with_known_ids() -> None:
 
 @pytest.fixture(scope="module")
 def reports() -> dict[str, object]:
-    """The engine over the development cases, and over the held-out questions apart."""
+    """The engine over every case, and over each of the three parts apart."""
     module = bench_eval()
     engine = Engine.load()
     engine.warm()
     cases = module.load_cases(CASES, labels=set(engine.playbooks))
-    heldout = [c for c in cases if module.case_kind(c) == "held-out question"]
-    development = [c for c in cases if c not in heldout]
+    kind = module.case_kind
+    heldout = [c for c in cases if kind(c) == "held-out question"]
+    test = [c for c in cases if kind(c) == "test question"]
+    development = [c for c in cases if c not in heldout and c not in test]
     return {
         "all": module.evaluate(engine, cases),
         "development": module.evaluate(engine, development),
         "held-out": module.evaluate(engine, heldout),
+        "test": module.evaluate(engine, test),
     }
 
 
@@ -60,39 +63,60 @@ def _summary(report) -> str:
     )
 
 
+def _wrong(report) -> float:
+    """The share of positives answered with another playbook (worse than no_match)."""
+    wrong = [miss for miss in report.misses if not miss[2].startswith("no_match")]
+    return len(wrong) / report.positives
+
+
 @pytest.mark.model
 @pytest.mark.slow
 def test_floors_on_the_development_cases(reports) -> None:
     report = reports["development"]
 
     assert report.positives >= 300, _summary(report)
-    assert report.top1_rate >= 0.95, _summary(report)
+    assert report.top1_rate >= 0.98, _summary(report)
     assert report.top3_rate >= 0.99, _summary(report)
     assert report.negative_rate >= 0.95, _summary(report)
     assert report.routes["hybrid"] >= 40, _summary(report)  # questions take the semantic path
-    right, total = report.by_kind["question"]
-    assert total >= 40 and right / total >= 0.9, _summary(report)
+    right, _, total = report.by_kind["question"]
+    assert total >= 40 and right / total >= 0.95, _summary(report)
 
 
 @pytest.mark.model
 @pytest.mark.slow
 def test_floors_on_the_held_out_questions(reports) -> None:
-    """Questions written by someone who never read the KB: the honest generalisation figure."""
+    """Questions by someone who never read the KB; looked at while tuning (validation)."""
     report = reports["held-out"]
-    wrong = [miss for miss in report.misses if not miss[2].startswith("no_match")]
 
     assert report.positives >= 70, _summary(report)
-    assert report.top1_rate >= 0.70, _summary(report)
+    assert report.top1_rate >= 0.83, _summary(report)
     assert report.top3_rate >= 0.95, _summary(report)
-    assert len(wrong) / report.positives <= 0.05, _summary(report)
+    assert _wrong(report) <= 0.05, _summary(report)
+    assert report.negative_rate >= 0.95, _summary(report)
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_floors_on_the_blind_test_questions(reports) -> None:
+    """Questions by a second writer who never read the KB, never used for tuning: the
+    honest figure for plain questions. A floor that fails here must not be "fixed" by
+    editing the KB or the matcher against these cases (see tests/eval/README.md)."""
+    report = reports["test"]
+
+    assert report.positives >= 90 and report.negatives >= 20, _summary(report)
+    assert report.top1_rate >= 0.90, _summary(report)
+    assert report.top3_rate >= 0.95, _summary(report)
+    assert _wrong(report) <= 0.07, _summary(report)
     assert report.negative_rate >= 0.95, _summary(report)
 
 
 @pytest.mark.model
 @pytest.mark.slow
 def test_floors_on_everything(reports) -> None:
+    """The issue's targets, on every case together."""
     report = reports["all"]
 
-    assert report.top1_rate >= 0.94, _summary(report)
-    assert report.top3_rate >= 0.985, _summary(report)
+    assert report.top1_rate >= 0.95, _summary(report)
+    assert report.top3_rate >= 0.99, _summary(report)
     assert report.negative_rate >= 0.95, _summary(report)

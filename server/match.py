@@ -1,9 +1,9 @@
 """Match parsed text to playbooks: signatures first, hybrid retrieval as the fallback.
 
 Signatures are fingerprints of Django's own message templates; when one matches, the
-answer is decided without loading the index's dense part or torch. Otherwise a lexical
-and a dense ranking are fused with reciprocal rank fusion and a calibrated confidence
-decides between an answer and ``no_match``. Over-matching is the worse failure (a wrong
+answer is decided without loading the index's dense part or torch. Otherwise three
+rankings (BM25, the nearest passage, the playbook centroid) are fused with reciprocal
+rank fusion and a calibrated confidence decides between an answer and ``no_match``. Over-matching is the worse failure (a wrong
 playbook sends people down a wrong, possibly destructive path), so a pasted error or log
 that no signature covers and that never mentions migrations needs a very confident
 retrieval; plain-language questions need the ordinary calibrated threshold.

@@ -34,7 +34,7 @@ SECTIONS: tuple[str, ...] = (
     "Sources",
 )
 REQUIRED_KEYS = ("id", "title", "summary", "category", "backends", "signatures")
-OPTIONAL_KEYS = ("exceptions", "related", "questions")
+OPTIONAL_KEYS = ("exceptions", "related", "questions", "migration_only")
 CATEGORIES = ("graph", "database")
 BACKENDS = ("sqlite", "postgresql", "mysql")
 
@@ -126,6 +126,10 @@ class Playbook:
     path: Path | None
     source: str = field(repr=False)
     front_matter_lines: dict[str, int] = field(default_factory=dict, repr=False)
+    #: The signatures also match errors of a running application (a view saving a duplicate
+    #: row, a query casting a bad value): they decide only when the paste is not a
+    #: traceback of code that ran outside migrations.
+    migration_only: bool = False
 
     @property
     def sha256(self) -> str:
@@ -174,6 +178,12 @@ def parse_playbook(text: str, path: Path | str | None = None) -> Playbook:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise PlaybookError(f"'{key}' must be a list of strings", path, lines.get(key))
 
+    migration_only = meta.get("migration_only", False)
+    if not isinstance(migration_only, bool):
+        raise PlaybookError(
+            "'migration_only' must be true or false", path, lines.get("migration_only")
+        )
+
     sections = _split_sections(body, body_offset)
     fix = next((s for s in sections if s.title == "Fix"), None)
     routes = _parse_routes(fix) if fix else ()
@@ -192,6 +202,7 @@ def parse_playbook(text: str, path: Path | str | None = None) -> Playbook:
         path=path,
         source=text,
         front_matter_lines=lines,
+        migration_only=migration_only,
     )
 
 

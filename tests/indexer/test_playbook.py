@@ -96,6 +96,12 @@ def test_routes_and_steps_carry_risk_conditions_and_commands():
     assert second.steps[0].command is None
 
 
+def test_migration_only_is_false_unless_said() -> None:
+    assert parse_playbook(MINIMAL).migration_only is False
+    flagged = MINIMAL.replace("backends: [sqlite]", "backends: [sqlite]\nmigration_only: true")
+    assert parse_playbook(flagged).migration_only is True
+
+
 @pytest.mark.parametrize(
     ("text", "message", "line"),
     [
@@ -112,6 +118,11 @@ def test_routes_and_steps_carry_risk_conditions_and_commands():
             6,
         ),
         (MINIMAL.replace("summary: A demo.", "summary: [unclosed"), "not valid YAML", None),
+        (
+            MINIMAL.replace("backends: [sqlite]", "backends: [sqlite]\nmigration_only: yes please"),
+            "'migration_only' must be true or false",
+            7,
+        ),
     ],
 )
 def test_malformed_front_matter_names_file_and_line(text, message, line):

@@ -3,10 +3,11 @@
 Signatures are fingerprints of Django's own message templates; when one matches, the
 answer is decided without loading the index's dense part or torch. Otherwise three
 rankings (BM25, the nearest passage, the playbook centroid) are fused with reciprocal
-rank fusion and a calibrated confidence decides between an answer and ``no_match``. Over-matching is the worse failure (a wrong
-playbook sends people down a wrong, possibly destructive path), so a pasted error or log
-that no signature covers and that never mentions migrations needs a very confident
-retrieval; plain-language questions need the ordinary calibrated threshold.
+rank fusion and a calibrated confidence decides between an answer and ``no_match``.
+Over-matching is the worse failure (a wrong playbook sends people down a wrong, possibly
+destructive path), so a pasted error or log that no signature covers and that never
+mentions migrations needs a very confident retrieval; plain-language questions need the
+ordinary calibrated threshold.
 """
 
 from __future__ import annotations
@@ -247,6 +248,15 @@ class Matcher:
                 confidence = round(min(confidence, candidates[0].confidence - 0.1), 3)
             candidates.append(
                 Candidate(hit.playbook_id, confidence, "signature", hit.groups, hit.pattern)
+            )
+        top = self.playbooks.get(hits[0].playbook_id)
+        if top is not None and top.migration_only and parsed.ran_outside_migrations:
+            return MatchResult(
+                candidates,
+                False,
+                "signature",
+                f"the message matches {top.id}, but that error also comes from application"
+                " code, and this traceback shows no migration or migrate running",
             )
         return MatchResult(
             candidates, True, "signature", f"signature of {hits[0].playbook_id} matched"

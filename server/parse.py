@@ -250,6 +250,13 @@ class Parsed:
         )
 
     @property
+    def ran_outside_migrations(self) -> bool:
+        """A traceback whose frames show where it ran, and none of them is a migration or
+        ``migrate``: an application error, even if its message looks like one of migrate's."""
+        frames = any(_FRAME.match(line) for line in self.text.split("\n"))
+        return bool(self.exceptions) and frames and not self.mentions_migrations
+
+    @property
     def mentions_schema(self) -> bool:
         """Migration or schema vocabulary: the words of the problems migfix knows."""
         return self.mentions_migrations or bool(

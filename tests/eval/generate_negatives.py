@@ -3,7 +3,7 @@
 The evaluation set needs negatives that look like what people paste (full tracebacks
 from a real project, on each backend) but are not migration problems. Run once:
 
-    .venv/bin/python tests/eval/generate_negatives.py
+    .venv/bin/python tests/eval/generate_negatives.py [SLUG ...]
 
 It writes ``tests/eval/cases/none/run-<slug>.txt``; the files are committed, so the
 evaluation never depends on this script or on the databases being up.
@@ -19,6 +19,7 @@ import textwrap
 from pathlib import Path
 
 OUT = Path(__file__).parent / "cases" / "none"
+ONLY = set(sys.argv[1:])  # slugs to (re)write; all of them when none is given
 
 SETTINGS = """
 SECRET_KEY = "eval-not-secret"
@@ -121,6 +122,31 @@ SHELL_CASES: list[tuple[str, str, str]] = [
         "postgresql",
         "from django.db import connection; connection.cursor().execute(\"SELECT 'abc'::integer\")",
     ),
+    # Application errors whose messages look like a migration's (the playbooks that claim
+    # them are ``migration_only``): a view saving a duplicate or too long value, a bad FK.
+    (
+        "mysql-duplicate-entry-runtime",
+        "mysql",
+        "from shop.models import Order; Order.objects.create(code='a'); Order.objects.create(code='a')",
+    ),
+    (
+        "pg-value-too-long-runtime",
+        "postgresql",
+        "from shop.models import Order; Order.objects.create(code='x' * 30)",
+    ),
+    (
+        "sqlite-foreign-key-runtime",
+        "sqlite",
+        "from django.db import transaction\nfrom django.contrib.auth.models import User\n"
+        "user = User.objects.create(username='ann')\nwith transaction.atomic():\n"
+        "    User.groups.through.objects.create(user_id=user.id, group_id=999)",
+    ),
+    (
+        "mysql-foreign-key-runtime",
+        "mysql",
+        "from django.contrib.auth.models import User; user = User.objects.create(username='ann'); "
+        "User.groups.through.objects.create(user_id=user.id, group_id=999)",
+    ),
     (
         "mysql-does-not-exist",
         "mysql",
@@ -170,6 +196,8 @@ def run(root: Path, *args: str, stdin: str | None = None) -> str:
 
 
 def save(slug: str, command: str, output: str) -> None:
+    if ONLY and slug not in ONLY:
+        return
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"run-{slug}.txt").write_text(f"$ {command}\n{output}\n")
     print("wrote", slug, len(output))

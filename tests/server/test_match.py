@@ -72,3 +72,30 @@ def test_retrieval_query_of_a_traceback_is_its_exceptions() -> None:
     query = retrieval_query(parse(text))
     assert query.startswith("ValueError: Related model 'crm.customer' cannot be resolved")
     assert "File" not in query
+
+
+CASES = Path(__file__).resolve().parents[1] / "eval" / "cases"
+
+
+def test_a_migration_only_message_from_application_code_is_not_decided() -> None:
+    """Real output: a shell saving a too long value on PostgreSQL, the same message that an
+    AlterField shortening max_length raises during migrate."""
+    runtime = parse((CASES / "none" / "run-pg-value-too-long-runtime.txt").read_text())
+    during_migrate = parse(
+        "Running migrations:\n  Applying shop.0002_alter_order_code...Traceback (most recent"
+        ' call last):\n  File "/app/manage.py", line 22, in <module>\n'
+        "django.db.utils.DataError: value too long for type character varying(20)\n"
+    )
+    message_alone = parse(
+        "django.db.utils.DataError: value too long for type character varying(20)"
+    )
+
+    assert runtime.ran_outside_migrations
+    result = matcher().match(runtime)
+    assert not result.decided
+    assert result.best is not None and result.best.playbook_id == "type-cast-error"
+    assert "no migration" in result.reason
+    for parsed in (during_migrate, message_alone):
+        assert not parsed.ran_outside_migrations
+        decided = matcher().match(parsed)
+        assert decided.decided and decided.best.playbook_id == "type-cast-error"

@@ -264,12 +264,10 @@ class IndexBundle:
                 vectors = read_embeddings(
                     self.directory / EMBEDDINGS, len(self.passages), self.manifest.dimension
                 )
-                playbook_ids = sorted({p.playbook_id for p in self.passages})
-                owner = np.array([playbook_ids.index(p.playbook_id) for p in self.passages])
-                means = [vectors[owner == i].mean(axis=0) for i in range(len(playbook_ids))]
-                matrix = np.stack(means)
+                ids, owner = np.unique([p.playbook_id for p in self.passages], return_inverse=True)
+                matrix = np.stack([vectors[owner == i].mean(axis=0) for i in range(len(ids))])
                 matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
-                self._centroid_matrix = (playbook_ids, matrix.astype(np.float32))
+                self._centroid_matrix = (ids.tolist(), matrix.astype(np.float32))
             return self._centroid_matrix
 
     def _faiss_index(self) -> Any:

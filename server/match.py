@@ -156,7 +156,7 @@ class Rankings:
     centroid: list[tuple[str, float]]
 
     def fused(self) -> list[tuple[str, float]]:
-        return rrf(ranking for ranking in (self.lexical, self.dense, self.centroid) if ranking)
+        return rrf((self.lexical, self.dense, self.centroid))  # an empty one adds nothing
 
 
 def _per_playbook(hits: Iterable[Any]) -> list[tuple[str, float]]:

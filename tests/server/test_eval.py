@@ -43,15 +43,13 @@ def reports() -> dict[str, object]:
     engine = Engine.load()
     engine.warm()
     cases = module.load_cases(CASES, labels=set(engine.playbooks))
-    kind = module.case_kind
-    heldout = [c for c in cases if kind(c) == "held-out question"]
-    test = [c for c in cases if kind(c) == "test question"]
-    development = [c for c in cases if c not in heldout and c not in test]
-    return {
-        "all": module.evaluate(engine, cases),
-        "development": module.evaluate(engine, development),
-        "held-out": module.evaluate(engine, heldout),
-        "test": module.evaluate(engine, test),
+    parts: dict[str, list] = {"development": [], "held-out": [], "test": []}
+    for case in cases:
+        kind = module.case_kind(case)
+        part = {"held-out question": "held-out", "test question": "test"}.get(kind, "development")
+        parts[part].append(case)
+    return {"all": module.evaluate(engine, cases)} | {
+        name: module.evaluate(engine, part) for name, part in parts.items()
     }
 
 
